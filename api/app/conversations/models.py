@@ -1,0 +1,72 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.core.db import Base, UTCDateTime, utcnow
+
+
+class Channel(StrEnum):
+    web = "web"
+    sms = "sms"
+    whatsapp = "whatsapp"
+
+
+class Direction(StrEnum):
+    inbound = "in"
+    outbound = "out"
+
+
+class MessageStatus(StrEnum):
+    received = "received"      # stored, not yet answered
+    answered = "answered"      # the assistant replied
+    unanswered = "unanswered"  # the assistant was down: a counsellor or a retry must pick it up
+    queued = "queued"          # outbound, waiting to be sent
+    sent = "sent"
+    delivered = "delivered"
+    failed = "failed"
+
+
+class Conversation(Base):
+    __tablename__ = "conversation"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=lambda: str(uuid.uuid4()))
+    # "web:<client id>" or "tel:<E.164 number>": web ids can never collide with phone numbers.
+    key: Mapped[str] = mapped_column(String(160), unique=True)
+    channel: Mapped[Channel] = mapped_column(String(16))
+    language: Mapped[str | None] = mapped_column(String(2))
+    awaiting_language: Mapped[bool] = mapped_column(Boolean, default=False)
+    pending_text: Mapped[str | None] = mapped_column(Text)
+    opted_out: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    last_user_message_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    messages: Mapped[list[Message]] = relationship(
+        back_populates="conversation", cascade="all, delete-orphan", order_by="Message.id", lazy="raise"
+    )
+
+
+class Message(Base):
+    __tablename__ = "message"
+    __table_args__ = (Index("ix_message_conversation_id_id", "conversation_id", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    conversation_id: Mapped[str] = mapped_column(ForeignKey("conversation.id", ondelete="CASCADE"))
+    direction: Mapped[Direction] = mapped_column(String(3))
+    channel: Mapped[Channel] = mapped_column(String(16))
+    text: Mapped[str] = mapped_column(Text)
+    buttons: Mapped[str | None] = mapped_column(Text)  # JSON list, outbound only
+    language: Mapped[str | None] = mapped_column(String(2))
+    status: Mapped[MessageStatus] = mapped_column(String(16))
+    # Twilio's MessageSid: a retried webhook delivery is recognised and stored once.
+    external_id: Mapped[str | None] = mapped_column(String(64), unique=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    error: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    conversation: Mapped[Conversation] = relationship(back_populates="messages", lazy="raise")

@@ -1,0 +1,61 @@
+"""Client for the internal Rasa server (our custom `gateway` channel)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import httpx
+
+from app.core.settings import get_settings
+
+
+class RasaUnavailable(Exception):
+    """Rasa did not answer (down, loading a model, timed out or failed)."""
+
+
+_LEADING_SLASHES = re.compile(r"^[\s/]+")
+
+
+def nlu_text(text: str) -> str:
+    """User text is always text: Rasa would read a leading '/' as an intent with entities."""
+    return _LEADING_SLASHES.sub("", text)
+
+
+_client: httpx.Client | None = None
+
+
+def _http() -> httpx.Client:
+    global _client
+    if _client is None:
+        _client = httpx.Client(timeout=get_settings().rasa_timeout_seconds,
+                               limits=httpx.Limits(max_connections=50, max_keepalive_connections=20))
+    return _client
+
+
+def send(conversation_id: str, text: str, language: str, channel: str) -> list[dict[str, Any]]:
+    settings = get_settings()
+    try:
+        resp = _http().post(
+            f"{settings.rasa_url}/webhooks/gateway/webhook",
+            json={"sender": conversation_id, "message": text,
+                  "metadata": {"language": language, "channel": channel}},
+            headers={"Authorization": f"Bearer {settings.rasa_channel_token.get_secret_value()}"},
+        )
+    except httpx.HTTPError as exc:
+        raise RasaUnavailable(type(exc).__name__) from exc
+    if resp.status_code != 200:
+        raise RasaUnavailable(f"HTTP {resp.status_code}")
+    return resp.json()
+
+
+def status() -> str:
+    settings = get_settings()
+    try:
+        resp = _http().get(f"{settings.rasa_url}/status", timeout=2.0,
+                           params={"token": settings.rasa_channel_token.get_secret_value()})
+    except httpx.HTTPError:
+        return "down"
+    if resp.status_code == 200 and resp.json().get("model_file"):
+        return "ok"
+    return "loading" if resp.status_code in (200, 503) else "down"

@@ -1,0 +1,26 @@
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends
+from fastapi.responses import JSONResponse
+from sqlalchemy.orm import Session
+
+from app.conversations.models import Channel
+from app.conversations.schemas import ChatRequest, ChatResponse
+from app.conversations.service import handle_incoming
+from app.core.db import get_session
+
+router = APIRouter(tags=["chat"])
+
+
+@router.post("/api/chat", response_model=ChatResponse,
+             responses={422: {"description": "Empty, non-text or over-long message"},
+                        503: {"description": "The assistant is down; the message is stored"}})
+def chat(body: ChatRequest, session: Session = Depends(get_session)):  # noqa: B008
+    # Web senders live in their own namespace: they can never reach a phone's conversation.
+    reply = handle_incoming(session, f"web:{body.sender}", Channel.web, body.text)
+    payload = {"messages": reply.messages, "language": reply.language}
+    if reply.unavailable:
+        return JSONResponse(status_code=503, content={
+            "detail": "The assistant is temporarily unavailable. Your message has been saved.",
+            **payload})
+    return payload

@@ -1,0 +1,37 @@
+from __future__ import annotations
+
+from pydantic import BaseModel, Field, StrictStr, field_validator
+
+from app.core.settings import get_settings
+
+
+class Button(BaseModel):
+    title: str
+    payload: str
+
+
+class OutMessage(BaseModel):
+    text: str
+    buttons: list[Button] = []
+
+
+class ChatRequest(BaseModel):
+    sender: StrictStr = Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_.:\-]+$",
+                              description="The web client's conversation id (letters, digits, _.:-)")
+    text: StrictStr = Field(description="The user's message, 1 to 2,000 characters")
+
+    @field_validator("text")
+    @classmethod
+    def _text_present_and_short(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("the message is empty")
+        limit = get_settings().max_message_chars
+        if len(value) > limit:
+            raise ValueError(f"the message is too long ({len(value)} characters, at most {limit})")
+        return value
+
+
+class ChatResponse(BaseModel):
+    messages: list[OutMessage]
+    language: str | None = Field(description="The conversation's language (ISO 639-1), "
+                                 "null while the user is asked to choose one")

@@ -1,0 +1,135 @@
+"""One incoming message, from any channel: store it, settle its language, get the
+assistant's answer, store the answer. Shared by the web chat and Twilio."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from app.conversations import rasa, repository
+from app.conversations.models import Channel, Conversation, Direction, Message, MessageStatus
+from app.core.db import utcnow
+from app.i18n.catalogue import Rendered, render
+from app.language.detect import get_detector, is_neutral, menu_choice, menu_text, requested_switch, words
+
+log = logging.getLogger("app.conversations")
+
+# A conversation that already has a language changes it only on an explicit request,
+# on a change of script, or on a message long and clear enough to be sure.
+SWITCH_MIN_WORDS = 4
+
+
+@dataclass
+class Reply:
+    conversation: Conversation
+    messages: list[dict[str, Any]] = field(default_factory=list)
+    language: str | None = None
+    unavailable: bool = False
+
+
+def settle_language(conv: Conversation, text: str) -> tuple[str | None, str]:
+    """Return (language, how). language None means: ask with the numbered menu."""
+    asked = requested_switch(text)
+    if asked:
+        return asked, "switch"
+    if conv.awaiting_language:
+        chosen = menu_choice(text)
+        if chosen:
+            return chosen, "menu"
+    detection = get_detector().detect(text)
+    if conv.language is None:
+        if detection.language is None:
+            return None, "menu"
+        return detection.language, "detected"
+    if detection.language is None or detection.language == conv.language:
+        return conv.language, "kept"
+    if detection.reason == "script":
+        return detection.language, "detected"
+    if len(words(text)) >= SWITCH_MIN_WORDS and detection.confidence >= 0.5:
+        return detection.language, "detected"
+    return conv.language, "kept"
+
+
+def _store_out(session: Session, conv: Conversation, channel: Channel, items: list[Rendered | dict],
+               language: str | None, status: MessageStatus) -> list[dict[str, Any]]:
+    out = []
+    for item in items:
+        data = item.as_dict() if isinstance(item, Rendered) else item
+        repository.add_message(session, conv, Direction.outbound, data["text"], channel=channel,
+                               status=status, language=language, buttons=data.get("buttons") or None)
+        out.append({"text": data["text"], "buttons": data.get("buttons") or []})
+    return out
+
+
+def _ask_rasa(conv: Conversation, text: str, language: str) -> list[dict[str, Any]]:
+    cleaned = rasa.nlu_text(text)
+    if not cleaned:
+        return [render("utter_default", language).as_dict()]
+    raw = rasa.send(conv.id, cleaned, language, conv.channel)
+    messages = []
+    for item in raw:
+        if item.get("text"):
+            buttons = [{"title": b.get("title", ""), "payload": b.get("payload", "")}
+                       for b in item.get("buttons") or []]
+            messages.append({"text": item["text"], "buttons": buttons})
+    if not messages:  # the policy chose to listen: never leave a user without an answer
+        messages = [render("utter_default", language).as_dict()]
+    return messages
+
+
+def handle_incoming(session: Session, key: str, channel: Channel, text: str, *,
+                    external_id: str | None = None) -> Reply:
+    conv = repository.get_or_create(session, key, channel)
+    inbound = repository.add_message(session, conv, Direction.inbound, text, channel=channel,
+                                     status=MessageStatus.received, language=conv.language,
+                                     external_id=external_id)
+    conv.last_user_message_at = utcnow()
+    # Stored before anything else can fail: the user's words are never lost.
+    session.commit()
+    return answer(session, conv, inbound)
+
+
+def answer(session: Session, conv: Conversation, inbound: Message) -> Reply:
+    text = inbound.text
+    language, how = settle_language(conv, text)
+    channel = Channel(conv.channel)
+    reply = Reply(conversation=conv)
+
+    if language is None:
+        conv.awaiting_language = True
+        conv.pending_text = text if not is_neutral(text) else conv.pending_text
+        inbound.status = MessageStatus.answered
+        reply.messages = _store_out(session, conv, channel, [{"text": menu_text(), "buttons": []}],
+                                    None, MessageStatus.queued)
+        session.commit()
+        return reply
+
+    conv.language = language
+    inbound.language = language
+    reply.language = language
+    pending, conv.pending_text = conv.pending_text, None
+    conv.awaiting_language = False
+
+    try:
+        if how == "switch":
+            rendered = [render("language_switched", language).as_dict()]
+        elif how == "menu":
+            rendered = (_ask_rasa(conv, pending, language) if pending
+                        else [render("utter_greet", language).as_dict()])
+        else:
+            rendered = _ask_rasa(conv, text, language)
+    except rasa.RasaUnavailable as exc:
+        log.warning("rasa unavailable for conversation %s: %s", conv.id, exc)
+        inbound.status = MessageStatus.unanswered
+        reply.unavailable = True
+        reply.messages = [render("service_unavailable", language).as_dict()]
+        session.commit()
+        return reply
+
+    inbound.status = MessageStatus.answered
+    reply.messages = _store_out(session, conv, channel, rendered, language, MessageStatus.queued)
+    session.commit()
+    return reply

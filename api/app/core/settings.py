@@ -1,0 +1,62 @@
+"""Gateway settings, read from the environment (prefix-free names, as in the README)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+REPO_ROOT = Path(__file__).resolve().parents[3]
+PLACEHOLDER = "change-me"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+    environment: str = "development"  # development | test | production
+    host: str = "127.0.0.1"
+    port: int = 8000
+    database_url: str = f"sqlite:///{REPO_ROOT / 'var' / 'gateway.db'}"
+    service_config: Path = REPO_ROOT / "config" / "service.yml"
+
+    rasa_url: str = "http://127.0.0.1:5005"
+    # Shared secrets between the gateway and the bot (channel webhook and NLG callback).
+    rasa_channel_token: SecretStr = SecretStr(PLACEHOLDER)
+    nlg_token: SecretStr = SecretStr(PLACEHOLDER)
+    rasa_timeout_seconds: float = 10.0
+
+    # Signs web-chat conversation tokens (the widget) and internal API calls.
+    secret_key: SecretStr = SecretStr(PLACEHOLDER)
+    internal_api_token: SecretStr = SecretStr(PLACEHOLDER)
+
+    max_message_chars: int = 2000
+    retention_days: int = 180
+
+    # Twilio (issue 4)
+    twilio_account_sid: str = "AC00000000000000000000000000000000"
+    twilio_auth_token: SecretStr = SecretStr(PLACEHOLDER)
+    twilio_sms_number: str = ""
+    twilio_whatsapp_number: str = ""
+    twilio_api_base_url: str = "https://api.twilio.com"
+    public_base_url: str = "http://localhost:8000"
+    twilio_reply_timeout_seconds: float = 5.0
+    whatsapp_template_sids: dict[str, str] = Field(default_factory=dict)
+
+    scheduler_enabled: bool = True
+    scheduler_interval_seconds: float = 30.0
+
+    @model_validator(mode="after")
+    def _refuse_placeholders_in_production(self) -> "Settings":
+        if self.environment not in ("development", "test"):
+            for name in ("rasa_channel_token", "nlg_token", "secret_key", "internal_api_token",
+                         "twilio_auth_token"):
+                if getattr(self, name).get_secret_value() in ("", PLACEHOLDER):
+                    raise ValueError(f"{name.upper()} must be set outside development")
+        return self
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

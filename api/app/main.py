@@ -1,0 +1,46 @@
+"""The gateway: the only public door (web chat, Twilio, counsellors)."""
+
+from __future__ import annotations
+
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+from app.conversations.router import router as chat_router
+from app.core.logging import configure_logging
+from app.core.settings import get_settings
+from app.health.router import router as health_router
+from app.language.detect import get_detector
+from app.nlg.router import router as nlg_router
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI):  # noqa: ANN201
+    configure_logging()
+    get_settings()
+    get_detector().warm_up()
+    yield
+
+
+def create_app() -> FastAPI:
+    app = FastAPI(title="Hirondelle assistant gateway", version="1.0.0", lifespan=lifespan)
+
+    @app.exception_handler(RequestValidationError)
+    async def _clear_422(_: Request, exc: RequestValidationError) -> JSONResponse:
+        # One plain sentence per problem; never echo the user's text back.
+        problems = []
+        for err in exc.errors():
+            where = ".".join(str(p) for p in err.get("loc", ()) if p != "body")
+            msg = err.get("msg", "invalid").removeprefix("Value error, ")
+            problems.append(f"{where}: {msg}" if where else msg)
+        return JSONResponse(status_code=422, content={"detail": "; ".join(problems) or "invalid request"})
+
+    app.include_router(chat_router)
+    app.include_router(nlg_router)
+    app.include_router(health_router)
+    return app
+
+
+app = create_app()

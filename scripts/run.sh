@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# Starts the action server, Rasa and the gateway on localhost; Ctrl-C stops all three.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+
+export PYTHONPATH="$ROOT/bot:$ROOT/api"
+export RASA_TELEMETRY_ENABLED=false
+HOST=${HOST:-127.0.0.1}
+PORT=${PORT:-8000}
+RASA_PORT=${RASA_PORT:-5005}
+ACTION_PORT=${ACTION_PORT:-5055}
+# Shared secrets between the three processes: random for this run unless given.
+rand() { "$ROOT/.venv-api/bin/python" -c 'import secrets; print(secrets.token_urlsafe(32))'; }
+export RASA_CHANNEL_TOKEN=${RASA_CHANNEL_TOKEN:-$(rand)}
+export NLG_TOKEN=${NLG_TOKEN:-$(rand)}
+export INTERNAL_API_TOKEN=${INTERNAL_API_TOKEN:-$(rand)}
+export SECRET_KEY=${SECRET_KEY:-$(rand)}
+export GATEWAY_URL="http://127.0.0.1:$PORT"
+export ACTION_SERVER_URL="http://127.0.0.1:$ACTION_PORT"
+export RASA_URL="http://127.0.0.1:$RASA_PORT"
+export SANIC_HOST=127.0.0.1   # the action server is internal
+mkdir -p var/log
+
+pids=()
+stop() {
+  trap - INT TERM EXIT
+  echo; echo "Stopping..."
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+}
+trap stop INT TERM EXIT
+
+(cd api && ../.venv-api/bin/alembic upgrade head)
+
+(cd bot && exec ../.venv-bot/bin/python -m rasa_sdk --actions actions --port "$ACTION_PORT") \
+  >var/log/actions.log 2>&1 & pids+=($!)
+(cd bot && exec ../.venv-bot/bin/rasa run --model models/hirondelle.tar.gz -i 127.0.0.1 -p "$RASA_PORT" \
+  --enable-api --auth-token "$RASA_CHANNEL_TOKEN" --credentials credentials.yml --endpoints endpoints.yml) \
+  >var/log/rasa.log 2>&1 & pids+=($!)
+(cd api && exec ../.venv-api/bin/uvicorn app.main:app --host "$HOST" --port "$PORT" --no-access-log) \
+  >var/log/gateway.log 2>&1 & pids+=($!)
+
+echo "Starting (Rasa needs about a minute to load its model; logs in var/log/)..."
+for _ in $(seq 1 300); do
+  if curl -fs "http://127.0.0.1:$PORT/health" >/dev/null 2>&1; then
+    echo "Ready: http://localhost:$PORT  (chat: POST http://localhost:$PORT/api/chat)"
+    break
+  fi
+  for pid in "${pids[@]}"; do
+    kill -0 "$pid" 2>/dev/null || { echo "A process stopped; see var/log/"; tail -20 var/log/*.log; exit 1; }
+  done
+  sleep 1
+done
+wait -n "${pids[@]}"

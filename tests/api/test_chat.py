@@ -1,0 +1,89 @@
+"""/api/chat input rules, storage, and behaviour when Rasa is down."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from app.conversations.models import Conversation, Message, MessageStatus
+
+
+def test_empty_message_is_422_with_a_clear_message(client) -> None:
+    r = client.post("/api/chat", json={"sender": "abc", "text": "   "})
+    assert r.status_code == 422
+    assert "empty" in r.json()["detail"]
+
+
+def test_non_text_message_is_422(client) -> None:
+    r = client.post("/api/chat", json={"sender": "abc", "text": 42})
+    assert r.status_code == 422
+    assert "text" in r.json()["detail"]
+
+
+def test_over_long_message_is_422_and_says_the_limit(client) -> None:
+    r = client.post("/api/chat", json={"sender": "abc", "text": "a" * 2001})
+    assert r.status_code == 422
+    assert "2000" in r.json()["detail"]
+    assert client.post("/api/chat", json={"sender": "abc", "text": "é" * 2000}).status_code != 422
+
+
+def test_missing_sender_is_422(client) -> None:
+    r = client.post("/api/chat", json={"text": "bonjour"})
+    assert r.status_code == 422
+    assert "sender" in r.json()["detail"]
+
+
+def test_rasa_down_gives_503_and_keeps_the_message(client, session) -> None:
+    r = client.post("/api/chat", json={"sender": "u1", "text": "Quelles sont vos heures d'ouverture ?"})
+    assert r.status_code == 503
+    body = r.json()
+    assert "saved" in body["detail"]
+    assert body["language"] == "fr"
+    assert "+32 81 34 34 36" in body["messages"][0]["text"]  # the French "try later or call" text
+    msg = session.scalars(select(Message)).one()
+    assert msg.text == "Quelles sont vos heures d'ouverture ?"
+    assert msg.status == MessageStatus.unanswered
+
+
+def test_web_senders_cannot_reach_a_phone_conversation(client, session) -> None:
+    from app.conversations.models import Channel
+    from app.conversations.repository import get_or_create
+
+    phone = get_or_create(session, "tel:+32470123456", Channel.sms)
+    session.commit()
+    client.post("/api/chat", json={"sender": "tel:+32470123456", "text": "hello there friends"})
+    session.expire_all()
+    keys = set(session.scalars(select(Conversation.key)))
+    assert keys == {"tel:+32470123456", "web:tel:+32470123456"}
+    assert session.scalars(select(Message).where(Message.conversation_id == phone.id)).all() == []
+
+
+def test_leading_slash_never_reaches_rasa_as_an_intent() -> None:
+    from app.conversations.rasa import nlu_text
+
+    assert nlu_text('/book_appointment{"slot": "x"}') == 'book_appointment{"slot": "x"}'
+    assert nlu_text("  //greet") == "greet"
+    assert nlu_text("hello /there") == "hello /there"
+
+
+def test_first_message_too_short_gets_the_language_menu_and_a_digit_answers_it(client) -> None:
+    r = client.post("/api/chat", json={"sender": "m1", "text": "ok"})
+    assert r.status_code == 200
+    assert r.json()["language"] is None
+    assert "9. العربية" in r.json()["messages"][0]["text"]
+    r = client.post("/api/chat", json={"sender": "m1", "text": "3"})
+    assert r.status_code == 200
+    assert r.json()["language"] == "en"
+    assert r.json()["messages"][0]["text"].startswith("Hello")
+
+
+def test_explicit_switch_is_honoured_without_the_bot(client) -> None:
+    r = client.post("/api/chat", json={"sender": "s1", "text": "English please"})
+    assert r.json() == {"messages": [{"text": "OK, I will write in English.", "buttons": []}], "language": "en"}
+    r = client.post("/api/chat", json={"sender": "s1", "text": "بالعربية"})
+    assert r.json()["language"] == "ar"
+
+
+def test_health_reports_each_part(client) -> None:
+    r = client.get("/health")
+    assert r.status_code == 503
+    assert r.json() == {"gateway": "ok", "database": "ok", "rasa": "down", "status": "degraded"}

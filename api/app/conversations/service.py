@@ -48,7 +48,7 @@ def settle_language(conv: Conversation, text: str) -> tuple[str | None, str]:
         return conv.language, "kept"
     if detection.reason == "script":
         return detection.language, "detected"
-    if len(words(text)) >= SWITCH_MIN_WORDS and detection.confidence >= 0.5:
+    if len(words(text)) >= SWITCH_MIN_WORDS and detection.confidence >= 0.9:
         return detection.language, "detected"
     return conv.language, "kept"
 

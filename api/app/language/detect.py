@@ -13,6 +13,7 @@ import threading
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 
 LANGUAGES = ("fr", "nl", "en", "es", "de", "ru", "tr", "it", "ar")
 LATIN = ("fr", "nl", "en", "es", "de", "tr", "it")
@@ -111,16 +112,66 @@ class Detection:
     reason: str
 
 
+class Lexicon:
+    """Word frequencies per language from the assistant's own training data and texts.
+
+    Users write in the service's vocabulary ("afspraak", "rendez-vous", "cita"); a
+    word seen in one language's examples is strong evidence for that language, where
+    a general-purpose detector hesitates on one or two words.
+    """
+
+    def __init__(self, texts: dict[str, list[str]]) -> None:
+        from collections import Counter
+
+        self.counts = {lang: Counter(fold(w) for t in ts for w in words(t)) for lang, ts in texts.items()}
+        self.totals = {lang: sum(c.values()) for lang, c in self.counts.items()}
+        self.vocab = set().union(*self.counts.values()) if self.counts else set()
+
+    def log_likelihoods(self, text: str) -> dict[str, float]:
+        import math
+
+        scores = {lang: 0.0 for lang in LATIN}
+        v = len(self.vocab) or 1
+        for w in (fold(w) for w in words(text)):
+            if w not in self.vocab or w in NEUTRAL_WORDS:
+                continue
+            for lang in LATIN:
+                c = self.counts.get(lang, {}).get(w, 0)
+                scores[lang] += math.log((c + 0.1) / (self.totals.get(lang, 0) + 0.1 * v))
+        return scores
+
+
+def load_lexicon(root: Path) -> Lexicon:
+    import yaml
+
+    texts: dict[str, list[str]] = {lang: [] for lang in LATIN}
+    for lang in LATIN:
+        for path in sorted((root / "bot" / "data" / "nlu" / lang).glob("*.yml")):
+            data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+            for block in data.get("nlu") or []:
+                texts[lang] += [line[2:].strip() for line in str(block.get("examples", "")).splitlines()
+                                if line.startswith("- ")]
+        cat = root / "api" / "app" / "i18n" / "catalogues" / f"{lang}.yml"
+        if cat.exists():
+            for value in (yaml.safe_load(cat.read_text(encoding="utf-8")) or {}).values():
+                if isinstance(value, str):
+                    texts[lang].append(value)
+                elif isinstance(value, dict) and isinstance(value.get("text"), str):
+                    texts[lang].append(value["text"])
+    return Lexicon(texts)
+
+
 class LanguageDetector:
     """Thread-safe, lazily built (lingua's models take a moment and ~100 MB)."""
 
-    # Below this margin between the best and second-best language, lingua is guessing.
-    MIN_CONFIDENCE = 0.40
+    # Below this probability for the best language, the message is too short to tell.
+    MIN_CONFIDENCE = 0.60
 
-    def __init__(self) -> None:
+    def __init__(self, lexicon: Lexicon | None = None) -> None:
         self._lock = threading.Lock()
         self._detector = None
         self._codes: dict[object, str] = {}
+        self._lexicon = lexicon
 
     def _lingua(self):  # noqa: ANN202
         if self._detector is None:
@@ -148,18 +199,25 @@ class LanguageDetector:
         if cyrillic * 2 > len(letters):
             return Detection("ru", 1.0, "script")
         latin_text = " ".join(w for w in words(text) if not _ARABIC.search(w) and not _CYRILLIC.search(w))
+        import math
+
         values = self._lingua().compute_language_confidence_values(latin_text)
         if not values:
             return Detection(None, 0.0, "unknown")
-        best = values[0]
-        second = values[1].value if len(values) > 1 else 0.0
-        code = self._codes[best.language]
-        margin = best.value - second
-        if best.value < self.MIN_CONFIDENCE:
-            return Detection(None, best.value, f"ambiguous:{code}")
-        return Detection(code, margin, "lingua")
+        # Combine lingua's probabilities with the domain lexicon (a naive Bayes product).
+        scores = {self._codes[v.language]: math.log(v.value + 1e-4) for v in values}
+        if self._lexicon is not None:
+            for lang, ll in self._lexicon.log_likelihoods(latin_text).items():
+                scores[lang] = scores.get(lang, math.log(1e-4)) + ll
+        top = max(scores.values())
+        probs = {lang: math.exp(sc - top) for lang, sc in scores.items()}
+        total = sum(probs.values())
+        code, best = max(((lang, p / total) for lang, p in probs.items()), key=lambda x: x[1])
+        if best < self.MIN_CONFIDENCE:
+            return Detection(None, best, f"ambiguous:{code}")
+        return Detection(code, best, "lingua+lexicon" if self._lexicon else "lingua")
 
 
 @lru_cache
 def get_detector() -> LanguageDetector:
-    return LanguageDetector()
+    return LanguageDetector(load_lexicon(Path(__file__).resolve().parents[3]))

@@ -4,6 +4,7 @@ conversation's language with the service's facts."""
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, Depends, Query
@@ -13,7 +14,7 @@ from app.conversations import repository
 from app.core.db import get_session
 from app.core.security import check_token
 from app.core.settings import get_settings
-from app.i18n.catalogue import LANGUAGES, has_text, render
+from app.i18n.catalogue import LANGUAGES, format_when, has_text, render
 
 router = APIRouter(include_in_schema=False)
 log = logging.getLogger("app.nlg")
@@ -26,6 +27,21 @@ def language_of(tracker: dict[str, Any]) -> str | None:
             if lang in LANGUAGES:
                 return lang
     return None
+
+
+def localise_arguments(lang: str | None, arguments: dict[str, Any]) -> dict[str, Any]:
+    """Actions pass machine values (ISO times, service codes); write them in the language."""
+    lang = lang if lang in LANGUAGES else "en"
+    out = dict(arguments)
+    if isinstance(out.get("starts"), str):
+        starts = [s for s in out.pop("starts").split(",") if s]
+        out["options"] = "\n".join(f"{i}. {format_when(lang, datetime.fromisoformat(s))}"
+                                   for i, s in enumerate(starts, start=1))
+    if isinstance(out.get("start"), str):
+        out["when"] = format_when(lang, datetime.fromisoformat(out.pop("start")))
+    if out.get("service_code") in ("social", "legal"):
+        out["service"] = render(f"service_{out.pop('service_code')}", lang).text
+    return out
 
 
 @router.post("/internal/nlg")
@@ -43,5 +59,5 @@ def nlg(body: dict[str, Any], token: str | None = Query(default=None),
     if not has_text(name):
         log.error("no text for response %s", name)
         name = "utter_default"
-    rendered = render(name, lang, **arguments)
+    rendered = render(name, lang, **localise_arguments(lang, arguments))
     return {"text": rendered.text, "buttons": rendered.buttons}

@@ -1,0 +1,1 @@
+"""Custom actions (rasa-sdk). Each module holds one feature; nothing connects at import."""

@@ -1,0 +1,271 @@
+"""Booking, moving, cancelling and checking appointments in conversation."""
+
+from __future__ import annotations
+
+from typing import Any, Dict, List, Optional, Text
+
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import ActiveLoop, EventType, FollowupAction, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions import gateway
+from actions.context import channel_of, language_of, latest_text
+from actions.helpers import clean_first_name, find_reference, normalise_phone, parse_choice, parse_service
+
+MAX_OPTIONS = 5
+BOOKING_SLOTS = ("service", "slot_choice", "first_name", "contact", "offered_slots")
+
+
+def _slot_list(body: Any) -> List[Dict[str, Any]]:
+    if isinstance(body, dict):
+        for key in ("slots", "next_free_slots", "free_slots", "appointments"):
+            if isinstance(body.get(key), list):
+                return body[key]
+        detail = body.get("detail")
+        if isinstance(detail, dict):
+            return _slot_list(detail)
+        return []
+    return body if isinstance(body, list) else []
+
+
+def _starts(items: List[Any]) -> List[str]:
+    return [item["start"] if isinstance(item, dict) else str(item) for item in items][:MAX_OPTIONS]
+
+
+async def free_slots(service: str) -> List[str]:
+    resp = await gateway.call("GET", "/api/slots", params={"service": service})
+    resp.raise_for_status()
+    return _starts(_slot_list(resp.json()))
+
+
+class ActionStartBooking(Action):
+    def name(self) -> Text:
+        return "action_start_booking"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        events: List[EventType] = [SlotSet(s, None) for s in BOOKING_SLOTS]
+        events += [SlotSet("booking_mode", "book"), SlotSet("pending_action", None), SlotSet("reference", None)]
+        service = parse_service(latest_text(tracker))
+        if service and not latest_text(tracker).strip().isdigit():
+            events.append(SlotSet("service", service))  # "an appointment with the lawyer"
+        return events
+
+
+class ActionAskAppointmentFormSlot(Action):
+    """Offers the next free times (or the ones matching the user's words)."""
+
+    def name(self) -> Text:
+        return "action_ask_appointment_form_slot"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        service = tracker.get_slot("service") or "social"
+        offered = tracker.get_slot("offered_slots") or []
+        if not offered:
+            try:
+                offered = await free_slots(service)
+            except Exception:  # noqa: BLE001  (gateway down or refused)
+                dispatcher.utter_message(response="utter_booking_failed")
+                return [ActiveLoop(None), SlotSet("requested_slot", None)]
+        if not offered:
+            dispatcher.utter_message(response="utter_no_free_slots", service_code=service)
+            return [ActiveLoop(None), SlotSet("requested_slot", None)]
+        dispatcher.utter_message(response="utter_ask_appointment_form_slot", service_code=service,
+                                 starts=",".join(offered))
+        return [SlotSet("offered_slots", offered)]
+
+
+class ValidateAppointmentForm(FormValidationAction):
+    def name(self) -> Text:
+        return "validate_appointment_form"
+
+    async def required_slots(self, domain_slots: List[Text], dispatcher: CollectingDispatcher,
+                             tracker: Tracker, domain: DomainDict) -> List[Text]:
+        if tracker.get_slot("booking_mode") == "move":
+            return ["slot_choice"]
+        if channel_of(tracker) in ("sms", "whatsapp"):
+            # The number they write from is known to the gateway: never ask it again.
+            return [s for s in domain_slots if s != "contact"]
+        return domain_slots
+
+    async def validate_service(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+                               domain: DomainDict) -> Dict[Text, Any]:
+        service = parse_service(str(value or ""))
+        return {"service": service, "offered_slots": None}
+
+    async def validate_slot_choice(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                   domain: DomainDict) -> Dict[Text, Any]:
+        text = str(value or "")
+        offered: List[str] = tracker.get_slot("offered_slots") or []
+        index = parse_choice(text, len(offered))
+        if index:
+            return {"slot_choice": offered[index - 1]}
+        service = tracker.get_slot("service") or "social"
+        switched = parse_service(text) if not text.strip().isdigit() else None
+        if switched and switched != service and tracker.get_slot("booking_mode") != "move":
+            # "actually the lawyer": change the service, keep the booking going.
+            return {"service": switched, "slot_choice": None, "offered_slots": None}
+        try:
+            resp = await gateway.call("POST", "/api/slots/resolve", json={
+                "service": service, "text": text, "language": language_of(tracker)})
+            matches = _starts(_slot_list(resp.json())) if resp.status_code == 200 else []
+        except gateway.GatewayError:
+            matches = []
+        if len(matches) == 1:
+            return {"slot_choice": matches[0]}
+        if matches:
+            return {"slot_choice": None, "offered_slots": matches}
+        dispatcher.utter_message(response="utter_slot_not_understood")
+        return {"slot_choice": None}
+
+    async def validate_first_name(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                  domain: DomainDict) -> Dict[Text, Any]:
+        return {"first_name": clean_first_name(str(value or ""))}
+
+    async def validate_contact(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+                               domain: DomainDict) -> Dict[Text, Any]:
+        phone = normalise_phone(str(value or ""))
+        if phone is None:
+            dispatcher.utter_message(response="utter_contact_invalid")
+        return {"contact": phone}
+
+
+class ActionSubmitAppointment(Action):
+    def name(self) -> Text:
+        return "action_submit_appointment"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        start = tracker.get_slot("slot_choice")
+        service = tracker.get_slot("service") or "social"
+        moving = tracker.get_slot("booking_mode") == "move"
+        reference = tracker.get_slot("reference")
+        try:
+            if moving and reference:
+                resp = await gateway.call("PATCH", f"/api/appointments/{reference}", json={"start": start})
+            else:
+                body = {"service": service, "start": start, "first_name": tracker.get_slot("first_name"),
+                        "conversation_id": tracker.sender_id, "language": language_of(tracker)}
+                if tracker.get_slot("contact"):
+                    body["contact_phone"] = tracker.get_slot("contact")
+                # One booking per conversation and chosen time: a retried call books once.
+                key = f"{tracker.sender_id}:{service}:{start}"
+                resp = await gateway.call("POST", "/api/appointments", json=body, headers={"Idempotency-Key": key})
+        except gateway.GatewayError:
+            dispatcher.utter_message(response="utter_booking_failed")
+            return [SlotSet(s, None) for s in BOOKING_SLOTS] + [SlotSet("booking_mode", None)]
+
+        if resp.status_code in (200, 201):
+            data = resp.json()
+            response = "utter_moved" if moving else "utter_booking_confirmed"
+            dispatcher.utter_message(response=response, reference=data["reference"], start=data["start"],
+                                     service_code=data.get("service", service))
+            return [SlotSet(s, None) for s in BOOKING_SLOTS] + [
+                SlotSet("booking_mode", None), SlotSet("pending_action", None), SlotSet("reference", None)]
+        if resp.status_code in (409, 422):
+            # Taken meanwhile (or no longer valid): offer the next free times again.
+            dispatcher.utter_message(response="utter_slot_taken")
+            nxt = _starts(_slot_list(resp.json()))
+            return [SlotSet("slot_choice", None), SlotSet("offered_slots", nxt or None),
+                    FollowupAction("appointment_form")]
+        dispatcher.utter_message(response="utter_booking_failed")
+        return [SlotSet(s, None) for s in BOOKING_SLOTS] + [SlotSet("booking_mode", None)]
+
+
+async def _fetch(reference: str) -> Optional[Dict[str, Any]]:
+    resp = await gateway.call("GET", f"/api/appointments/{reference}")
+    if resp.status_code != 200:
+        return None
+    data = resp.json()
+    return data if data.get("status", "booked") == "booked" else None
+
+
+class ActionFindAppointment(Action):
+    """Finds the appointment the user means: a reference in the message, else this
+    conversation's next appointment; otherwise the reference form asks for it."""
+
+    def name(self) -> Text:
+        return "action_find_appointment"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        intent = (tracker.latest_message.get("intent") or {}).get("name")
+        pending = {"cancel_appointment": "cancel", "move_appointment": "move"}.get(intent, "check")
+        events: List[EventType] = [SlotSet("pending_action", pending), SlotSet("reference", None)]
+        ref = find_reference(latest_text(tracker))
+        try:
+            if ref is None:
+                resp = await gateway.call("GET", f"/api/conversations/{tracker.sender_id}/appointments")
+                items = _slot_list(resp.json()) if resp.status_code == 200 else []
+                ref = items[0]["reference"] if items else None
+            if ref and await _fetch(ref):
+                events.append(SlotSet("reference", ref))
+        except gateway.GatewayError:
+            pass
+        return events
+
+
+class ValidateReferenceForm(FormValidationAction):
+    def name(self) -> Text:
+        return "validate_reference_form"
+
+    async def validate_reference(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                 domain: DomainDict) -> Dict[Text, Any]:
+        ref = find_reference(str(value or ""))
+        try:
+            found = await _fetch(ref) if ref else None
+        except gateway.GatewayError:
+            found = None
+        if not found:
+            dispatcher.utter_message(response="utter_reference_not_found")
+            return {"reference": None}
+        return {"reference": ref}
+
+
+class ActionAfterReference(Action):
+    def name(self) -> Text:
+        return "action_after_reference"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        ref = tracker.get_slot("reference")
+        pending = tracker.get_slot("pending_action")
+        try:
+            data = await _fetch(ref) if ref else None
+        except gateway.GatewayError:
+            data = None
+        if not data:
+            dispatcher.utter_message(response="utter_reference_not_found")
+            return [SlotSet("pending_action", None)]
+        args = {"reference": ref, "start": data["start"], "service_code": data.get("service")}
+        if pending == "cancel":
+            dispatcher.utter_message(response="utter_ask_cancel_confirm", **args)
+            return []
+        if pending == "move":
+            return [SlotSet("booking_mode", "move"), SlotSet("service", data.get("service")),
+                    SlotSet("slot_choice", None), SlotSet("offered_slots", None), SlotSet("pending_action", None),
+                    FollowupAction("appointment_form")]
+        dispatcher.utter_message(response="utter_appointment_details", **args)
+        return [SlotSet("pending_action", None)]
+
+
+class ActionCancelAppointment(Action):
+    """Runs on the user's yes or no to "Cancel the appointment ...?"."""
+
+    def name(self) -> Text:
+        return "action_cancel_appointment"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        ref = tracker.get_slot("reference")
+        intent = (tracker.latest_message.get("intent") or {}).get("name")
+        done = [SlotSet("pending_action", None), SlotSet("reference", None)]
+        if intent != "affirm" or not ref:
+            dispatcher.utter_message(response="utter_cancel_kept")
+            return done
+        try:
+            resp = await gateway.call("DELETE", f"/api/appointments/{ref}")
+        except gateway.GatewayError:
+            dispatcher.utter_message(response="utter_booking_failed")
+            return done
+        if resp.status_code in (200, 204):
+            dispatcher.utter_message(response="utter_cancelled", reference=ref)
+        else:
+            dispatcher.utter_message(response="utter_reference_not_found")
+        return done

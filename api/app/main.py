@@ -8,6 +8,9 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
+from app.channels.web.cors import WidgetCORSMiddleware
+from app.channels.web.router import pages as widget_pages
+from app.channels.web.router import router as widget_router
 from app.conversations.router import router as chat_router
 from app.core.logging import configure_logging
 from app.core.settings import get_settings
@@ -40,6 +43,9 @@ def create_app() -> FastAPI:
     app.include_router(chat_router)
     app.include_router(nlg_router)
     app.include_router(health_router)
+    app.include_router(widget_router)
+    app.include_router(widget_pages)
+    app.add_middleware(WidgetCORSMiddleware)
     return app
 
 

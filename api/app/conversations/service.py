@@ -75,8 +75,10 @@ def _ask_rasa(conv: Conversation, text: str, language: str) -> list[dict[str, An
             buttons = [{"title": b.get("title", ""), "payload": b.get("payload", "")}
                        for b in item.get("buttons") or []]
             messages.append({"text": item["text"], "buttons": buttons})
-    if not messages:  # the policy chose to listen: never leave a user without an answer
-        messages = [render("utter_default", language).as_dict()]
+    if not messages:
+        # Every rule answers, so silence means a failed turn (an action or the NLG
+        # callback broke): say so honestly rather than "I did not understand".
+        raise rasa.RasaUnavailable("empty answer")
     return messages
 
 

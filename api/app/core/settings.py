@@ -32,6 +32,20 @@ class Settings(BaseSettings):
     internal_api_token: SecretStr = SecretStr(PLACEHOLDER)
 
     max_message_chars: int = 2000
+
+    # Website chat widget (api/app/channels/web). Origins allowed to call the widget's
+    # endpoints from the browser: "*" lets any site embed it (its tokens travel in the
+    # request, never in cookies); a JSON list restricts it, e.g. ["https://example.be"].
+    widget_allowed_origins: list[str] = Field(default_factory=lambda: ["*"])
+    # A widget token older than this is refused (the browser then starts a new
+    # conversation); every message sent refreshes it.
+    widget_token_max_age_days: int = 180
+    # Server-sent events: how often a stream looks for new messages, how often it
+    # sends a keep-alive comment, and how long one stream lasts before the browser
+    # reconnects on its own (with Last-Event-ID, so nothing is lost).
+    widget_poll_seconds: float = 1.0
+    widget_heartbeat_seconds: float = 15.0
+    widget_stream_seconds: float = 300.0
     retention_days: int = 180
 
     # Twilio (issue 4)

@@ -1,0 +1,1 @@
+"""The website chat widget channel (signed tokens, messages, history, server-sent events)."""

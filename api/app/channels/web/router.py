@@ -1,0 +1,125 @@
+"""The website chat widget: signed sessions, messages, history, pushed messages, and
+the files a page embeds (/widget.js) plus a demo page (/)."""
+
+from __future__ import annotations
+
+import html
+import string
+from datetime import timedelta
+from functools import lru_cache
+from pathlib import Path
+
+from fastapi import APIRouter, Depends, Header, HTTPException, Query, status
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, StreamingResponse
+from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
+
+from app.channels.web import push, repository, tokens
+from app.channels.web.schemas import WidgetHistory, WidgetMessageRequest, WidgetReply, WidgetSession
+from app.conversations import repository as conversations
+from app.conversations.models import Channel
+from app.conversations.service import handle_incoming
+from app.core.db import get_session
+from app.core.facts import get_facts
+from app.core.settings import get_settings
+from app.i18n.catalogue import fact_values
+from app.language.detect import NATIVE_NAMES
+
+STATIC = Path(__file__).resolve().parents[2] / "static"
+
+router = APIRouter(prefix="/api/widget", tags=["widget"])
+pages = APIRouter(include_in_schema=False)
+
+UNAUTHORIZED = {401: {"description": "Missing, forged, tampered or expired token"}}
+
+
+def identify(token: str | None) -> tokens.WidgetIdentity:
+    settings = get_settings()
+    max_age = timedelta(days=settings.widget_token_max_age_days).total_seconds()
+    try:
+        return tokens.verify(token, settings.secret_key.get_secret_value(), max_age)
+    except tokens.InvalidToken as exc:
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED,
+                            f"{exc}: start a new conversation with POST /api/widget/session") from None
+
+
+def _refreshed(identity: tokens.WidgetIdentity) -> str:
+    return tokens.issue(get_settings().secret_key.get_secret_value(), identity.conversation)
+
+
+@router.post("/session", status_code=201, response_model=WidgetSession)
+def new_session() -> dict[str, str]:
+    # Nothing is stored until the first message: the conversation exists from then on.
+    return {"token": tokens.issue(get_settings().secret_key.get_secret_value())}
+
+
+@router.post("/messages", response_model=WidgetReply,
+             responses={**UNAUTHORIZED, 422: {"description": "Empty, non-text or over-long message"},
+                        503: {"description": "The assistant is down; the message is stored"}})
+def post_message(body: WidgetMessageRequest, session: Session = Depends(get_session)):  # noqa: B008
+    identity = identify(body.token)
+    before = repository.last_message_id(session, identity.key)
+    reply = handle_incoming(session, identity.key, Channel.web, body.text)
+    token = _refreshed(identity)
+    if reply.unavailable:
+        # The apology is not stored (it is not part of the conversation), hence no id.
+        notices = [{"id": None, "direction": "out", "language": reply.language, **m} for m in reply.messages]
+        return JSONResponse(status_code=503, content={
+            "detail": "The assistant is temporarily unavailable. Your message has been saved.",
+            "messages": notices, "language": reply.language, "token": token})
+    # The stored rows, with their ids: the event stream sends the same messages, and
+    # the widget shows each id once whichever arrives first.
+    stored = [repository.as_dict(m) for m in repository.outbound_after(session, identity.key, before)]
+    return {"messages": stored, "language": reply.language, "token": token}
+
+
+@router.get("/history", response_model=WidgetHistory, responses=UNAUTHORIZED)
+def history(token: str = Query(default=""), session: Session = Depends(get_session)):  # noqa: B008
+    identity = identify(token)
+    conv = conversations.get_by_key(session, identity.key)
+    if conv is None:  # a session that has not sent anything yet
+        return {"messages": [], "language": None}
+    return {"messages": [repository.as_dict(m) for m in conversations.history(session, conv)],
+            "language": conv.language}
+
+
+@router.get("/events", responses={**UNAUTHORIZED, 200: {"content": {"text/event-stream": {}},
+                                                         "description": "Server-sent events"}})
+async def events(token: str = Query(default=""),
+                 after: int | None = Query(default=None, ge=0,
+                                           description="Send messages after this id (default: only new ones)"),
+                 last_event_id: str | None = Header(default=None)) -> StreamingResponse:
+    identity = identify(token)
+    # On a reconnection the browser says where it stopped; that wins over the URL's `after`.
+    if last_event_id and last_event_id.isdigit():
+        start = int(last_event_id)
+    elif after is not None:
+        start = after
+    else:
+        start = await run_in_threadpool(push.last_id, identity.key)
+    return StreamingResponse(
+        push.stream(identity.key, start, get_settings()),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )
+
+
+@pages.get("/widget.js")
+def widget_js() -> FileResponse:
+    # Short cache: pages that embed the widget pick up a new version within minutes.
+    return FileResponse(STATIC / "widget.js", media_type="text/javascript; charset=utf-8",
+                        headers={"Cache-Control": "public, max-age=300"})
+
+
+@lru_cache
+def _demo_template() -> string.Template:
+    return string.Template((STATIC / "index.html").read_text(encoding="utf-8"))
+
+
+@pages.get("/", response_class=HTMLResponse)
+def demo_page() -> HTMLResponse:
+    # The facts come from config/service.yml, like every other text of the service.
+    values = {k: html.escape(v) for k, v in fact_values("en").items()}
+    values["phone_uri"] = html.escape("".join(ch for ch in get_facts().phone if ch == "+" or ch.isdigit()))
+    values["native_languages"] = html.escape(" · ".join(NATIVE_NAMES.values()))
+    return HTMLResponse(_demo_template().substitute(values))

@@ -60,11 +60,14 @@ validate: $(BOT_VENV)/.installed ## rasa data validate
 test-api: $(API_VENV)/.installed chromium ## Gateway tests (SQLite, PostgreSQL, Redis, Chromium)
 	cd api && ../$(API_PY) -m pytest ../tests/api -q
 
+test-browser: $(API_VENV)/.installed chromium ## Widget tests in headless Chromium
+	cd api && ../$(API_PY) -m pytest ../tests/browser -q
+
 test-bot: $(BOT_VENV)/.installed $(MODEL) validate ## Action tests, conversation tests, NLU held-out accuracy
 	$(BOT_VENV)/bin/python -m pytest tests/actions -q
 	bash scripts/test_bot.sh
 
-test: install chromium test-api test-bot ## Every suite
+test: install chromium $(MODEL) test-api test-browser test-bot ## Every suite
 
 bench: install $(MODEL) ## Benchmarks (NLU accuracy and language detection, latency, booking)
 	bash scripts/bench.sh

@@ -8,6 +8,9 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
+from app.channels import outbox
+from app.channels.twilio import workers as twilio_workers
+from app.channels.twilio.router import router as twilio_router
 from app.channels.web.cors import WidgetCORSMiddleware
 from app.channels.web.router import pages as widget_pages
 from app.channels.web.router import router as widget_router
@@ -22,9 +25,14 @@ from app.nlg.router import router as nlg_router
 @asynccontextmanager
 async def lifespan(app: FastAPI):  # noqa: ANN201
     configure_logging()
-    get_settings()
+    settings = get_settings()
     get_detector().warm_up()
+    sender = outbox.start_sender(settings) if settings.scheduler_enabled else None
     yield
+    # Late Twilio answers still being computed reach the outbox before it stops.
+    twilio_workers.shutdown()
+    if sender is not None:
+        sender.stop()
 
 
 def create_app() -> FastAPI:
@@ -45,6 +53,7 @@ def create_app() -> FastAPI:
     app.include_router(health_router)
     app.include_router(widget_router)
     app.include_router(widget_pages)
+    app.include_router(twilio_router)
     app.add_middleware(WidgetCORSMiddleware)
     return app
 

@@ -1,3 +1,4 @@
 """Every table, imported in one place for Alembic."""
 
+from app.appointments.models import Appointment, ClosureDay, HomeVisitRequest  # noqa: F401
 from app.conversations.models import Conversation, Message  # noqa: F401

@@ -53,7 +53,7 @@ def test_web_senders_cannot_reach_a_phone_conversation(client, session) -> None:
     client.post("/api/chat", json={"sender": "tel:+32470123456", "text": "hello there friends"})
     session.expire_all()
     keys = set(session.scalars(select(Conversation.key)))
-    assert keys == {"tel:+32470123456", "web:tel:+32470123456"}
+    assert keys == {"tel:+32470123456", "api:tel:+32470123456"}
     assert session.scalars(select(Message).where(Message.conversation_id == phone.id)).all() == []
 
 

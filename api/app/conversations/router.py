@@ -16,8 +16,10 @@ router = APIRouter(tags=["chat"])
              responses={422: {"description": "Empty, non-text or over-long message"},
                         503: {"description": "The assistant is down; the message is stored"}})
 def chat(body: ChatRequest, session: Session = Depends(get_session)):  # noqa: B008
-    # Web senders live in their own namespace: they can never reach a phone's conversation.
-    reply = handle_incoming(session, f"web:{body.sender}", Channel.web, body.text)
+    # API senders live in their own namespace ("api:"), apart from phone numbers ("tel:")
+    # and the widget's signed conversations ("web:w-"): a client-chosen id can never
+    # write into or read another channel's conversation.
+    reply = handle_incoming(session, f"api:{body.sender}", Channel.web, body.text)
     payload = {"messages": reply.messages, "language": reply.language}
     if reply.unavailable:
         return JSONResponse(status_code=503, content={

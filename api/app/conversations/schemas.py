@@ -16,7 +16,7 @@ class OutMessage(BaseModel):
 
 
 class ChatRequest(BaseModel):
-    sender: StrictStr = Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_.:\-]+$",
+    sender: StrictStr = Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_.:+\-]+$",
                               description="The web client's conversation id (letters, digits, _.:-)")
     text: StrictStr = Field(description="The user's message, 1 to 2,000 characters")
 

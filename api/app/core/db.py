@@ -62,6 +62,10 @@ def make_engine(url: str) -> Engine:
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn, _record):  # noqa: ANN001
+            # SQLAlchemy's documented pysqlite recipe: the driver's own transaction
+            # handling is switched off (it never BEGINs before a SELECT or a SAVEPOINT,
+            # which breaks SAVEPOINTs) and SQLAlchemy emits BEGIN itself (below).
+            dbapi_conn.isolation_level = None
             cur = dbapi_conn.cursor()
             # WAL lets readers go on while one writer writes; busy_timeout makes
             # concurrent writers wait instead of failing with "database is locked".
@@ -69,6 +73,13 @@ def make_engine(url: str) -> Engine:
             cur.execute("PRAGMA busy_timeout=30000")
             cur.execute("PRAGMA foreign_keys=ON")
             cur.close()
+
+        @event.listens_for(engine, "begin")
+        def _sqlite_begin(conn):  # noqa: ANN001
+            # IMMEDIATE takes the write lock at the start, where busy_timeout waits for
+            # it. A deferred transaction that reads and then writes would instead fail
+            # at once with "database is locked" when another writer got there first.
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=20, max_overflow=20)

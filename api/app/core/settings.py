@@ -57,15 +57,34 @@ class Settings(BaseSettings):
     public_base_url: str = "http://localhost:8000"
     twilio_reply_timeout_seconds: float = 5.0
     whatsapp_template_sids: dict[str, str] = Field(default_factory=dict)
+    # Outbox (api/app/channels/outbox.py): how often the sender looks for due messages
+    # (it is also woken at once when a late answer is queued), how many times one
+    # message is tried (429, network failure before sending, undelivered), and the
+    # exponential backoff between tries.
+    outbox_poll_seconds: float = 2.0
+    twilio_send_max_attempts: int = 5
+    twilio_retry_base_seconds: float = 30.0
+    twilio_retry_max_seconds: float = 3600.0
+    twilio_http_timeout_seconds: float = 15.0
+    # A long SMS is sent as several messages of at most this many segments each
+    # (a segment: 153 GSM-7 or 67 UCS-2 characters once concatenated).
+    sms_max_segments: int = 3
 
     scheduler_enabled: bool = True
     scheduler_interval_seconds: float = 30.0
+
+    # Appointments (api/app/appointments). The booking rules live in config/service.yml;
+    # these override two of them per deployment (e.g. a second counsellor joins).
+    slot_minutes: int | None = Field(default=None, ge=5, le=240)
+    counsellors_per_slot: int | None = Field(default=None, ge=1, le=20)
+    # Bearer token of the counsellor console (/api/console/...).
+    counsellor_token: SecretStr = SecretStr(PLACEHOLDER)
 
     @model_validator(mode="after")
     def _refuse_placeholders_in_production(self) -> "Settings":
         if self.environment not in ("development", "test"):
             for name in ("rasa_channel_token", "nlg_token", "secret_key", "internal_api_token",
-                         "twilio_auth_token"):
+                         "twilio_auth_token", "counsellor_token"):
                 if getattr(self, name).get_secret_value() in ("", PLACEHOLDER):
                     raise ValueError(f"{name.upper()} must be set outside development")
         return self

@@ -10,12 +10,22 @@ from functools import lru_cache
 from pathlib import Path
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Query, status
-from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, StreamingResponse
+from fastapi.responses import (
+    FileResponse,
+    HTMLResponse,
+    JSONResponse,
+    StreamingResponse,
+)
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from app.channels.web import push, repository, tokens
-from app.channels.web.schemas import WidgetHistory, WidgetMessageRequest, WidgetReply, WidgetSession
+from app.channels.web.schemas import (
+    WidgetHistory,
+    WidgetMessageRequest,
+    WidgetReply,
+    WidgetSession,
+)
 from app.conversations import repository as conversations
 from app.conversations.models import Channel
 from app.conversations.service import handle_incoming

@@ -1,0 +1,64 @@
+"""Errors a caller can act on, and the route class that turns them into responses.
+
+The services raise these; ``ErrorRoute`` answers them (422 / 409 / 404) after the
+request's session has rolled back, so a refused request writes nothing. Routers use
+it with ``APIRouter(route_class=ErrorRoute)``, which keeps main.py untouched.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from fastapi import Request, Response
+from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
+
+
+class AppointmentError(Exception):
+    status_code = 422
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+        self.detail = detail
+
+    def body(self) -> dict[str, Any]:
+        return {"detail": self.detail}
+
+
+class Refused(AppointmentError):
+    """Input that can never succeed as sent: a past time, a closed day, a bad phone."""
+
+
+class NotFound(AppointmentError):
+    status_code = 404
+
+
+class Conflict(AppointmentError):
+    """The state forbids it (moving a cancelled appointment)."""
+
+    status_code = 409
+
+
+class SlotTaken(Conflict):
+    """Every seat of the slot is booked; the body offers the nearest free ones."""
+
+    def __init__(self, detail: str, next_free_slots: list[dict[str, Any]]) -> None:
+        super().__init__(detail)
+        self.next_free_slots = next_free_slots
+
+    def body(self) -> dict[str, Any]:
+        return {"detail": self.detail, "next_free_slots": self.next_free_slots}
+
+
+class ErrorRoute(APIRoute):
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def handle(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except AppointmentError as exc:
+                return JSONResponse(status_code=exc.status_code, content=exc.body())
+
+        return handle

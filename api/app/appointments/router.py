@@ -1,0 +1,151 @@
+"""Appointments over HTTP: free slots, booking, moving, cancelling, home visits.
+
+Called by the assistant's actions (rasa-sdk) and usable by any channel. Every error a
+caller can act on is a 4xx with one sentence in ``detail``; a taken slot is a 409
+that lists the nearest free slots.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Header, Query, Response, status
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.orm import Session
+
+from app.appointments import service
+from app.appointments.clock import get_now
+from app.appointments.errors import ErrorRoute, Refused
+from app.appointments.models import Appointment, Service
+from app.appointments.schemas import (
+    AppointmentCreate,
+    AppointmentList,
+    AppointmentMove,
+    AppointmentOut,
+    ErrorOut,
+    HomeVisitCreate,
+    HomeVisitOut,
+    ResolveRequest,
+    ResolveResponse,
+    SlotList,
+    SlotTakenOut,
+)
+from app.core.db import get_session
+from app.core.facts import get_facts
+from app.core.security import check_token
+from app.core.settings import get_settings
+
+# "function" scope: the session commits before the response leaves, so a 201 is
+# only ever sent for a booking that is really stored.
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+Now = Annotated[datetime, Depends(get_now)]
+_bearer = HTTPBearer(auto_error=False, description="INTERNAL_API_TOKEN (the assistant's actions)")
+
+router = APIRouter(tags=["appointments"], route_class=ErrorRoute)
+
+E422 = {422: {"model": ErrorOut, "description": "Input that cannot be booked as sent (the sentence says why)"}}
+E404 = {404: {"model": ErrorOut, "description": "No appointment with this reference"}}
+E409 = {409: {"model": SlotTakenOut, "description": "The slot is taken; the nearest free slots are listed"}}
+
+
+def require_internal(creds: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> None:
+    check_token(creds.credentials if creds else None, get_settings().internal_api_token)
+
+
+def appointment_out(appt: Appointment) -> dict[str, Any]:
+    tz = service.current_rules().timezone
+    return {"reference": appt.reference, "service": appt.service, "start": appt.starts_at.astimezone(tz),
+            "end": appt.ends_at.astimezone(tz), "status": appt.status, "address": get_facts().address}
+
+
+def _bound(value: str | None, name: str, *, end: bool) -> datetime | None:
+    """An ISO date (a whole Brussels day) or date-time (Brussels if no offset)."""
+    if value is None or not value.strip():
+        return None
+    rules = service.current_rules()
+    text = value.strip()
+    try:
+        if len(text) == 10:
+            day = date.fromisoformat(text) + timedelta(days=1 if end else 0)
+            return service.as_utc(datetime.combine(day, time(0)), rules)
+        return service.as_utc(datetime.fromisoformat(text), rules)
+    except ValueError:
+        raise Refused(f"{name}: use a date (2026-11-27) or a date and time (2026-11-27T13:00:00+01:00)") from None
+
+
+@router.get("/api/slots", response_model=SlotList, responses=E422,
+            summary="Free slots of a permanence")
+def list_slots(session: SessionDep, now: Now, service_name: Annotated[Service, Query(alias="service")],
+               from_: Annotated[str | None, Query(alias="from", description="ISO date or date-time; default now")] = None,
+               to: Annotated[str | None, Query(description="ISO date (inclusive) or date-time; default the horizon")] = None,
+               ) -> dict[str, Any]:
+    start, end = _bound(from_, "from", end=False), _bound(to, "to", end=True)
+    if start and end and end <= start:
+        raise Refused("to: must be after from")
+    tz = service.current_rules().timezone
+    free = service.free_slots(session, service_name, now, start, end)
+    return {"service": service_name, "timezone": str(tz), "slots": [service.slot_dict(f, tz) for f in free]}
+
+
+@router.post("/api/slots/resolve", response_model=ResolveResponse, responses=E422,
+             summary="Free slots matching the user's words, in any of the nine languages")
+def resolve_slots(body: ResolveRequest, session: SessionDep, now: Now) -> dict[str, Any]:
+    wanted, free = service.resolve(session, body.service, body.text, body.language, now)
+    tz = service.current_rules().timezone
+    return {"slots": [service.slot_dict(f, tz) for f in free],
+            "understood": {"date": wanted.day, "weekday": wanted.weekday, "time": wanted.at, "part": wanted.part}}
+
+
+@router.post("/api/appointments", response_model=AppointmentOut, status_code=status.HTTP_201_CREATED,
+             responses={200: {"model": AppointmentOut, "description": "Replay of an Idempotency-Key"},
+                        **E409, **E422}, summary="Book a slot")
+def create_appointment(
+    body: AppointmentCreate, session: SessionDep, now: Now, response: Response,
+    idempotency_key: Annotated[str | None, Header(
+        alias="Idempotency-Key", min_length=1, max_length=200,
+        description="Same key and body again: the same appointment (200), never a second one")] = None,
+) -> dict[str, Any]:
+    request = service.BookingRequest(service=body.service, start=body.start, first_name=body.first_name,
+                                     contact_phone=body.contact_phone, conversation_id=body.conversation_id,
+                                     language=body.language)
+    appt, created = service.book(session, request, now, idempotency_key)
+    if not created:
+        response.status_code = status.HTTP_200_OK
+    return appointment_out(appt)
+
+
+@router.get("/api/appointments/{reference}", response_model=AppointmentOut, responses=E404,
+            summary="An appointment by its reference")
+def read_appointment(reference: str, session: SessionDep) -> dict[str, Any]:
+    return appointment_out(service.get(session, reference))
+
+
+@router.patch("/api/appointments/{reference}", response_model=AppointmentOut,
+              responses={**E404, **E409, **E422}, summary="Move an appointment to another slot")
+def move_appointment(reference: str, body: AppointmentMove, session: SessionDep, now: Now) -> dict[str, Any]:
+    return appointment_out(service.move(session, reference, body.start, now))
+
+
+@router.delete("/api/appointments/{reference}", response_model=AppointmentOut,
+               responses={**E404, **E422}, summary="Cancel an appointment (again: same answer)")
+def cancel_appointment(reference: str, session: SessionDep, now: Now) -> dict[str, Any]:
+    return appointment_out(service.cancel(session, reference, now))
+
+
+@router.get("/api/conversations/{conversation_id}/appointments", response_model=AppointmentList,
+            dependencies=[Depends(require_internal)],
+            responses={401: {"model": ErrorOut, "description": "Missing or wrong internal token"}},
+            summary="A conversation's upcoming appointments (for the assistant)")
+def conversation_appointments(conversation_id: str, session: SessionDep, now: Now) -> dict[str, Any]:
+    appts = service.upcoming_for_conversation(session, conversation_id, now)
+    return {"appointments": [appointment_out(a) for a in appts]}
+
+
+@router.post("/api/home-visits", response_model=HomeVisitOut, status_code=status.HTTP_201_CREATED,
+             responses=E422, summary="Ask for a home visit (a counsellor confirms it)")
+def create_home_visit(body: HomeVisitCreate, session: SessionDep) -> HomeVisitOut:
+    visit = service.request_home_visit(session, first_name=body.first_name, language=body.language,
+                                       contact_phone=body.contact_phone, conversation_id=body.conversation_id,
+                                       note=body.note)
+    return HomeVisitOut(id=visit.id, status=visit.status, created_at=visit.created_at)

@@ -1,0 +1,298 @@
+"""The chat widget in a real headless Chromium against a real gateway.
+
+The gateway runs without the bot (tools/stack.py, with_bot=False): a language switch
+("English please", "بالعربية") and the language menu are answered by the gateway itself,
+and anything else gets the gateway's "cannot answer right now" (503) path. One test
+at the end talks to the real bot when a trained model exists.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from functools import partial
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+import yaml
+from playwright.sync_api import Page, expect
+
+from tools.stack import MODEL, Stack, free_port
+
+ROOT = Path(__file__).resolve().parents[2]
+PHONE = {"width": 390, "height": 844}
+ARABIC_CATALOGUE = ROOT / "api" / "app" / "i18n" / "catalogues" / "ar.yml"
+
+
+# --- helpers ----------------------------------------------------------------------------------
+
+
+def open_widget(page: Page, url: str) -> None:
+    page.goto(url)
+    page.get_by_role("button", name="Open the chat").click()
+    expect(page.get_by_role("dialog")).to_be_visible()
+
+
+def say(page: Page, text: str) -> None:
+    box = page.get_by_role("textbox", name="Your message")
+    box.fill(text)
+    box.press("Enter")
+
+
+def answers(page: Page):
+    return page.get_by_role("log").locator(".msg.out")
+
+
+def focused(page: Page) -> str:
+    """What has the keyboard focus inside the widget (id, else class), or "" outside it."""
+    return page.evaluate("""() => {
+        const a = document.querySelector('hirondelle-chat').shadowRoot.activeElement;
+        return a ? (a.id || a.className) : '';
+    }""")
+
+
+def computed(page: Page, selector: str, prop: str) -> str:
+    return page.evaluate("([sel, prop]) => getComputedStyle(document.querySelector('hirondelle-chat')"
+                         ".shadowRoot.querySelector(sel))[prop]", [selector, prop])
+
+
+# --- a conversation ---------------------------------------------------------------------------
+
+
+def test_answer_shows_and_the_conversation_survives_a_reload(page: Page, stack: Stack, screenshot) -> None:
+    open_widget(page, stack.url + "/")
+    launcher = page.locator("hirondelle-chat .launcher")
+    expect(launcher).to_have_attribute("aria-expanded", "true")
+    say(page, "English please")
+    expect(page.get_by_role("log").locator(".msg.in")).to_contain_text(["English please"])
+    expect(answers(page)).to_contain_text(["OK, I will write in English."])
+    expect(page.get_by_role("textbox", name="Your message")).to_have_value("")
+
+    page.reload()
+    # The open panel and the whole conversation come back (token in localStorage).
+    expect(page.get_by_role("dialog")).to_be_visible()
+    expect(page.get_by_role("log").locator(".msg")).to_contain_text(["English please",
+                                                                       "OK, I will write in English."])
+    assert page.evaluate("Object.keys(localStorage).some(k => k.startsWith('hirondelle-chat:token:'))")
+    screenshot(page, "widget-desktop")
+
+
+def test_quick_replies_send_their_payload(page: Page, stack: Stack) -> None:
+    open_widget(page, stack.url + "/")
+    say(page, "ok")  # too short to tell the language: the numbered menu
+    expect(answers(page).last).to_contain_text("9. العربية")
+    say(page, "3")  # English: the greeting, with its buttons
+    suggestions = page.get_by_role("group", name="Suggested answers")
+    expect(suggestions.get_by_role("button")).to_have_count(3)
+    suggestions.get_by_role("button", name="Opening hours").click()
+    # The payload is what is sent; the bot is down here, so it comes back into the box.
+    expect(page.get_by_role("alert")).to_contain_text("cannot answer right now")
+    expect(page.get_by_role("textbox", name="Your message")).to_have_value("What are your opening hours?")
+    assert focused(page) == "input"
+
+
+def test_pushed_message_arrives_while_the_panel_is_closed(page: Page, stack: Stack) -> None:
+    """A counsellor's reply stored later reaches the open page by server-sent events."""
+    from app.channels.web.tokens import verify
+    from app.conversations.models import Channel, Direction, MessageStatus
+    from app.conversations.repository import add_message, get_by_key
+    from app.core.db import make_engine
+    from sqlalchemy.orm import Session
+
+    open_widget(page, stack.url + "/")
+    say(page, "English please")
+    expect(answers(page)).to_have_count(1)
+    page.keyboard.press("Escape")
+    expect(page.get_by_role("dialog")).to_be_hidden()
+
+    token = page.evaluate("Object.entries(localStorage).find(([k]) => k.includes(':token:'))[1]")
+    key = verify(token, stack.env["SECRET_KEY"], max_age_seconds=3600).key
+    engine = make_engine(stack.database_url)
+    with Session(engine) as s:
+        add_message(s, get_by_key(s, key), Direction.outbound, "Hello, I am Sarah, a counsellor.",
+                    channel=Channel.web, status=MessageStatus.queued, language="en")
+        s.commit()
+    engine.dispose()
+
+    expect(page.get_by_role("button", name="Open the chat (1 new message)")).to_be_visible(timeout=10_000)
+    page.get_by_role("button", name="Open the chat (1 new message)").click()
+    expect(answers(page).last).to_contain_text("Hello, I am Sarah, a counsellor.")
+
+
+# --- right to left, phone layout --------------------------------------------------------------
+
+
+def test_phone_layout(new_page, stack: Stack, screenshot) -> None:
+    page = new_page(PHONE)
+    open_widget(page, stack.url + "/")
+    say(page, "ok")
+    expect(answers(page)).to_have_count(1)
+    say(page, "3")
+    expect(page.get_by_role("group", name="Suggested answers")).to_be_visible()
+    box = page.get_by_role("dialog").bounding_box()
+    assert box == {"x": 0, "y": 0, "width": PHONE["width"], "height": PHONE["height"]}
+    # 16px at least, or phones zoom into the page when the box gets focus.
+    assert float(computed(page, "#input", "fontSize").removesuffix("px")) >= 16
+    # Nothing sticks out sideways.
+    assert page.evaluate("document.querySelector('hirondelle-chat').shadowRoot.querySelector('.log')"
+                         ".scrollWidth") <= PHONE["width"]
+    screenshot(page, "widget-phone")
+
+
+@pytest.mark.skipif(not ARABIC_CATALOGUE.exists(), reason="the Arabic catalogue is not written yet")
+def test_arabic_conversation_reads_right_to_left(new_page, stack: Stack, screenshot) -> None:
+    page = new_page(PHONE)
+    open_widget(page, stack.url + "/")
+    say(page, "بالعربية")
+    expect(answers(page)).to_have_count(1)
+    expect(page.get_by_role("dialog")).to_have_attribute("dir", "rtl")
+    assert computed(page, ".panel", "direction") == "rtl"
+    assert computed(page, ".msg.out", "direction") == "rtl"
+    assert computed(page, ".msg.in", "direction") == "rtl"
+    # The controls speak Arabic too.
+    expect(page.get_by_role("button", name="إرسال")).to_be_visible()
+    # The user's bubble sits on the left in a right-to-left conversation.
+    user = page.get_by_role("log").locator(".msg.in").bounding_box()
+    assert user["x"] < PHONE["width"] / 2
+    screenshot(page, "widget-phone-arabic")
+    page.reload()
+    expect(page.get_by_role("dialog")).to_have_attribute("dir", "rtl")
+    expect(answers(page)).to_have_count(1)
+
+
+def test_a_latin_message_in_an_arabic_panel_keeps_its_own_direction(page: Page, stack: Stack) -> None:
+    """dir="auto" per bubble: English text stays left-to-right whatever the panel's direction."""
+    open_widget(page, stack.url + "/")
+    say(page, "English please")
+    expect(answers(page)).to_have_count(1)
+    assert computed(page, ".msg.out", "direction") == "ltr"
+    page.evaluate("document.querySelector('hirondelle-chat').shadowRoot.querySelector('.panel')"
+                  ".setAttribute('dir', 'rtl')")
+    assert computed(page, ".msg.out", "direction") == "ltr"
+
+
+# --- failures ----------------------------------------------------------------------------------
+
+
+def test_unreachable_gateway_keeps_the_text_and_offers_a_retry(page: Page, stack: Stack) -> None:
+    open_widget(page, stack.url + "/")
+    page.route("**/api/widget/**", lambda route: route.abort("internetdisconnected"))
+    text = "Hello, I need some help with my papers please"
+    say(page, text)
+    alert = page.get_by_role("alert")
+    expect(alert).to_contain_text("cannot be reached")
+    expect(page.get_by_role("textbox", name="Your message")).to_have_value(text)
+    expect(page.get_by_role("log").locator(".msg")).to_have_count(0)  # nothing pretends to be sent
+
+    # Back online, the retry reaches the gateway; the bot is down there (503): the
+    # gateway's own apology shows, and the text is still kept for another try.
+    page.unroute("**/api/widget/**")
+    page.get_by_role("button", name="Try again").click()
+    expect(alert).to_contain_text("cannot answer right now")
+    expect(alert).to_contain_text("+32")
+    expect(page.get_by_role("textbox", name="Your message")).to_have_value(text)
+    assert focused(page) == "input"
+
+
+def test_a_refused_token_starts_a_new_conversation(page: Page, stack: Stack) -> None:
+    page.goto(stack.url + "/")
+    page.evaluate("""() => localStorage.setItem(
+        Object.keys(localStorage)[0] || 'hirondelle-chat:token:' + location.origin, 'forged.token')""")
+    open_widget(page, stack.url + "/")
+    say(page, "English please")
+    expect(answers(page)).to_contain_text(["OK, I will write in English."])
+    assert page.evaluate("Object.values(localStorage).every(v => v !== 'forged.token')")
+
+
+# --- keyboard and screen reader ---------------------------------------------------------------
+
+
+def test_keyboard_only(page: Page, stack: Stack) -> None:
+    page.goto(stack.url + "/")
+    launcher = page.get_by_role("button", name="Open the chat")
+    # Reachable with Tab from the page.
+    for _ in range(10):
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.tagName") == "HIRONDELLE-CHAT" and focused(page) == "launcher":
+            break
+    assert focused(page) == "launcher"
+    outline = computed(page, ".launcher", "outlineStyle")
+    assert outline != "none"  # a visible focus ring
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("dialog")).to_be_visible()
+    expect(launcher).to_have_count(0)  # relabelled "Close the chat", and expanded
+    expect(page.locator("hirondelle-chat .launcher")).to_have_attribute("aria-label", "Close the chat")
+    expect(page.locator("hirondelle-chat .launcher")).to_have_attribute("aria-expanded", "true")
+    assert focused(page) == "input"
+    page.keyboard.type("English please")
+    page.keyboard.press("Enter")
+    expect(answers(page)).to_contain_text(["OK, I will write in English."])
+    page.keyboard.press("Tab")
+    assert focused(page) == "send"
+    page.keyboard.press("Escape")
+    expect(page.get_by_role("dialog")).to_be_hidden()
+    assert focused(page) == "launcher"
+    expect(page.get_by_role("button", name="Open the chat")).to_have_attribute("aria-expanded", "false")
+
+
+def test_screen_reader_structure(page: Page, stack: Stack) -> None:
+    open_widget(page, stack.url + "/")
+    log = page.get_by_role("log", name="Conversation")
+    expect(log).to_have_attribute("aria-live", "polite")
+    # The panel is named by its header: the service's name on the demo page (data-title).
+    name = yaml.safe_load((ROOT / "config" / "service.yml").read_text(encoding="utf-8"))["service"]["name"]
+    expect(page.get_by_role("dialog", name=name)).to_be_visible()
+    say(page, "English please")
+    # Each bubble says who speaks, and follows its own text's direction.
+    expect(log.locator(".msg.in")).to_have_text("You: English please")
+    expect(log.locator(".msg.out")).to_have_text("Assistant: OK, I will write in English.")
+    expect(log.locator(".msg").first).to_have_attribute("dir", "auto")
+
+
+# --- embedded on another site ---------------------------------------------------------------------
+
+
+@pytest.fixture
+def partner_site(stack: Stack, tmp_path: Path) -> Iterator[str]:
+    """Another origin (another port) whose page embeds the widget with the one script tag."""
+    (tmp_path / "index.html").write_text(
+        "<!doctype html><html lang='fr'><head><meta charset='utf-8'>"
+        "<meta name='viewport' content='width=device-width, initial-scale=1'><title>Partenaire</title>"
+        "<style>* { font-family: serif !important; color: red; } button { background: yellow; }</style>"
+        "</head><body><h1>Un site partenaire</h1>"
+        f'<script src="{stack.url}/widget.js" data-gateway="{stack.url}" defer></script></body></html>',
+        encoding="utf-8")
+    port = free_port()
+    server = ThreadingHTTPServer(("127.0.0.1", port), partial(SimpleHTTPRequestHandler, directory=str(tmp_path)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://localhost:{port}/"
+    server.shutdown()
+    server.server_close()
+
+
+def test_works_from_another_origin(page: Page, partner_site: str) -> None:
+    requests: list[str] = []
+    page.on("request", lambda r: requests.append(r.url))
+    page.goto(partner_site)
+    # The host page is French: so is the widget until the conversation has a language.
+    page.get_by_role("button", name="Ouvrir la discussion").click()
+    page.get_by_role("textbox", name="Votre message").fill("English please")
+    page.get_by_role("button", name="Envoyer").click()
+    expect(answers(page)).to_contain_text(["OK, I will write in English."])
+    expect(page.get_by_role("button", name="Send")).to_be_visible()  # now in the conversation's language
+    assert any("/api/widget/messages" in u and u.startswith("http://127.0.0.1:") for u in requests)
+    # The host page's CSS does not leak in.
+    assert computed(page, ".send", "backgroundColor") != "rgb(255, 255, 0)"
+
+
+# --- with the real bot -------------------------------------------------------------------------------
+
+
+@pytest.mark.skipif(not MODEL.exists(), reason="no trained model (make train)")
+def test_real_bot_answers_in_the_widget(page: Page, tmp_path: Path) -> None:
+    with Stack(database_url=f"sqlite:///{tmp_path / 'gateway.db'}", with_bot=True) as full:
+        open_widget(page, full.url + "/")
+        say(page, "What are your opening hours?")
+        expect(answers(page).last).to_contain_text("9:00", timeout=30_000)
+        expect(page.get_by_role("alert")).to_be_hidden()

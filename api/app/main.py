@@ -8,12 +8,15 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
+from app.appointments import scheduler as reminder_scheduler
+from app.appointments.router import router as appointments_router
 from app.channels import outbox
 from app.channels.twilio import workers as twilio_workers
 from app.channels.twilio.router import router as twilio_router
 from app.channels.web.cors import WidgetCORSMiddleware
 from app.channels.web.router import pages as widget_pages
 from app.channels.web.router import router as widget_router
+from app.console.appointments.router import router as console_appointments_router
 from app.conversations.router import router as chat_router
 from app.core.logging import configure_logging
 from app.core.settings import get_settings
@@ -28,7 +31,11 @@ async def lifespan(app: FastAPI):  # noqa: ANN201
     settings = get_settings()
     get_detector().warm_up()
     sender = outbox.start_sender(settings) if settings.scheduler_enabled else None
+    reminders = (reminder_scheduler.start(settings.scheduler_interval_seconds)
+                 if settings.scheduler_enabled else None)
     yield
+    if reminders is not None:
+        await reminder_scheduler.stop(reminders)
     # Late Twilio answers still being computed reach the outbox before it stops.
     twilio_workers.shutdown()
     if sender is not None:
@@ -54,6 +61,8 @@ def create_app() -> FastAPI:
     app.include_router(widget_router)
     app.include_router(widget_pages)
     app.include_router(twilio_router)
+    app.include_router(appointments_router)
+    app.include_router(console_appointments_router)
     app.add_middleware(WidgetCORSMiddleware)
     return app
 

@@ -12,9 +12,9 @@ the official library's ``RequestValidator.compute_signature``.
 from __future__ import annotations
 
 import base64
-import itertools
 import json
 import threading
+import uuid
 from collections import deque
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -46,7 +46,6 @@ class FakeTwilio:
         self.requests: list[Recorded] = []
         self._replies: deque[Reply | str] = deque()
         self._lock = threading.Lock()
-        self._sids = itertools.count(1)
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
@@ -80,7 +79,7 @@ class FakeTwilio:
         with self._lock:
             if self._replies:
                 return self._replies.popleft()
-        sid = f"SM{next(self._sids):032x}"
+        sid = f"SM{uuid.uuid4().hex}"  # unique, like Twilio's
         return Reply(201, {"sid": sid, "status": "queued", "to": form.get("To"), "from": form.get("From"),
                            "body": form.get("Body"), "num_segments": "1"})
 
@@ -133,10 +132,10 @@ class TwilioWebhooks:
         self.account_sid = account_sid
         self.sms_number = sms_number
         self.whatsapp_number = whatsapp_number
-        self._sids = itertools.count(1)
 
-    def new_sid(self) -> str:
-        return f"SM{next(self._sids):032x}"
+    @staticmethod
+    def new_sid() -> str:
+        return f"SM{uuid.uuid4().hex}"
 
     def inbound(self, sender: str, body: str = "", *, channel: str = "sms", sid: str | None = None,
                 **extra: str) -> dict[str, str]:

@@ -285,6 +285,17 @@ def _day_of_month(text: str, today: date, weekday: int) -> date | None:
     return None
 
 
+def _part_in_compound(word: str, c: _Compiled) -> str | None:
+    """Dutch and German write "zaterdagvoormiddag", "Freitagnachmittag" as one word: the
+    weekday's stem matched all of it, the rest may name the part of the day."""
+    for cut in range(3, len(word) - 3):
+        for m in c.words.finditer(word[cut:]):
+            kind, value = c.tags[m.lastgroup or ""]
+            if kind == "part" and m.start() == 0:
+                return value
+    return None
+
+
 # --- putting it together --------------------------------------------------------------
 
 def parse_when(text: str, now: datetime, language: str | None = None) -> WhenFilter:
@@ -305,6 +316,8 @@ def parse_when(text: str, now: datetime, language: str | None = None) -> WhenFil
     c = _compiled(language)
     for m in c.words.finditer(folded):
         kind, value = c.tags[m.lastgroup or ""]
+        if kind == "weekday" and part is None:
+            part = _part_in_compound(m.group(), c)
         # Of two weekday words, the longer is the surer one ("sun" vs "Saturday").
         if kind == "weekday" and len(m.group()) > weekday_length:
             weekday, weekday_length = value, len(m.group())

@@ -197,6 +197,8 @@ def run_once(now: datetime | None = None, *, client: httpx.Client | None = None,
                 claimed += 1
                 msg = session.get(Message, msg_id)
                 conv = session.get(Conversation, msg.conversation_id)
+                # No transaction (on SQLite: no write lock) is held during the HTTP call.
+                session.commit()
                 try:
                     delivery.deliver(msg, conv, settings, client, now)
                 except Exception:  # a bug here must not stop the sender, nor send twice

@@ -19,6 +19,7 @@ SERVICES = ("social", "legal")
 class Facts:
     name: str
     partner: str
+    partner_by_language: dict[str, str]
     phone: str
     street: str
     postcode: str
@@ -54,7 +55,8 @@ def load_facts(path: Path) -> Facts:
         }
     booking = raw["booking"]
     return Facts(
-        name=svc["name"], partner=svc["partner"], phone=svc["phone"],
+        name=svc["name"], partner=svc["partner"],
+        partner_by_language=dict(svc.get("partner_by_language") or {}), phone=svc["phone"],
         street=svc["address"]["street"], postcode=str(svc["address"]["postcode"]),
         city=svc["address"]["city"], timezone=svc["timezone"], languages=tuple(svc["languages"]),
         hours=hours, slot_minutes=int(booking["slot_minutes"]),

@@ -105,7 +105,7 @@ def fact_values(lang: str, facts: Facts | None = None) -> dict[str, str]:
     facts = facts or get_facts()
     return {
         "service_name": _isolate(lang, facts.name),
-        "partner": _isolate(lang, facts.partner),
+        "partner": _isolate(lang, facts.partner_by_language.get(lang, facts.partner)),
         "phone": _isolate(lang, facts.phone),
         "address": _isolate(lang, facts.address),
         "social_hours": render_hours(lang, facts, "social"),

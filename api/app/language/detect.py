@@ -105,6 +105,18 @@ def menu_text() -> str:
     return "Language? Langue ? Taal? Idioma? Sprache? Язык? Dil? Lingua? اللغة؟\n" + "\n".join(lines)
 
 
+_STRETCHED = re.compile(r"([^\W\d_])\1{2,}")
+
+
+def _squeeze(text: str) -> str:
+    """'dankeee' -> 'danke', 'no no' -> 'no': repetition says nothing about the language."""
+    seen: list[str] = []
+    for w in _STRETCHED.sub(r"\1", text).split():
+        if not seen or seen[-1].lower() != w.lower():
+            seen.append(w)
+    return " ".join(seen)
+
+
 @dataclass(frozen=True)
 class Detection:
     language: str | None  # None: too short or too mixed to tell
@@ -165,7 +177,7 @@ class LanguageDetector:
     """Thread-safe, lazily built (lingua's models take a moment and ~100 MB)."""
 
     # Below this probability for the best language, the message is too short to tell.
-    MIN_CONFIDENCE = 0.60
+    MIN_CONFIDENCE = 0.40
 
     def __init__(self, lexicon: Lexicon | None = None) -> None:
         self._lock = threading.Lock()
@@ -198,7 +210,7 @@ class LanguageDetector:
             return Detection("ar", 1.0, "script")
         if cyrillic * 2 > len(letters):
             return Detection("ru", 1.0, "script")
-        latin_text = " ".join(w for w in words(text) if not _ARABIC.search(w) and not _CYRILLIC.search(w))
+        latin_text = _squeeze(" ".join(w for w in words(text) if not _ARABIC.search(w) and not _CYRILLIC.search(w)))
         import math
 
         values = self._lingua().compute_language_confidence_values(latin_text)

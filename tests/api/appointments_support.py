@@ -1,0 +1,74 @@
+"""Shared fixtures and helpers of the appointment tests (imported by test_appointments_*).
+
+"Now" is fixed at Monday 14 December 2026, 9:00 in Brussels, through the get_now
+dependency, so the tests never depend on today's date. With 28 days of horizon that
+window holds Christmas (a Friday: no legal permanence) and New Year's Day.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime, timezone
+from zoneinfo import ZoneInfo
+
+import pytest
+from conftest import clear_caches, migrate
+
+BRUSSELS = ZoneInfo("Europe/Brussels")
+NOW = datetime(2026, 12, 14, 9, 0, tzinfo=BRUSSELS).astimezone(timezone.utc)
+INTERNAL = {"Authorization": "Bearer internal-test-token"}
+COUNSELLOR = {"Authorization": "Bearer counsellor-test-token"}
+
+
+def local(year: int, month: int, day: int, hour: int, minute: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=BRUSSELS)
+
+
+def iso(year: int, month: int, day: int, hour: int, minute: int = 0) -> str:
+    return local(year, month, day, hour, minute).isoformat()
+
+
+def booking(start: str, **extra: object) -> dict[str, object]:
+    return {"service": extra.pop("service", "social"), "start": start, "first_name": "Amina", **extra}
+
+
+@pytest.fixture
+def appointments_env(base_env: None, database_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """A migrated database (SQLite and PostgreSQL, by the database_url parameter)."""
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    monkeypatch.setenv("COUNSELLOR_TOKEN", "counsellor-test-token")
+    clear_caches()
+    migrate(database_url)
+    yield database_url
+    clear_caches()
+
+
+@pytest.fixture
+def api(appointments_env: str):
+    from fastapi.testclient import TestClient
+
+    from app.appointments.clock import get_now
+    from app.main import create_app
+
+    app = create_app()
+    app.dependency_overrides[get_now] = lambda: NOW
+    with TestClient(app) as client:
+        yield client
+
+
+@pytest.fixture
+def db(appointments_env: str):
+    from app.core.db import get_sessionmaker
+
+    session = get_sessionmaker()()
+    yield session
+    session.close()
+
+
+def make_conversation(db, key: str = "tel:+32470123456", channel: str = "sms", language: str = "en"):  # noqa: ANN001, ANN201
+    from app.conversations.models import Conversation
+
+    conv = Conversation(key=key, channel=channel, language=language)
+    db.add(conv)
+    db.commit()
+    return conv

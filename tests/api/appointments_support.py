@@ -8,14 +8,14 @@ window holds Christmas (a Friday: no legal permanence) and New Year's Day.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
 from conftest import clear_caches, migrate
 
 BRUSSELS = ZoneInfo("Europe/Brussels")
-NOW = datetime(2026, 12, 14, 9, 0, tzinfo=BRUSSELS).astimezone(timezone.utc)
+NOW = datetime(2026, 12, 14, 9, 0, tzinfo=BRUSSELS).astimezone(UTC)
 INTERNAL = {"Authorization": "Bearer internal-test-token"}
 COUNSELLOR = {"Authorization": "Bearer counsellor-test-token"}
 
@@ -45,10 +45,9 @@ def appointments_env(base_env: None, database_url: str, monkeypatch: pytest.Monk
 
 @pytest.fixture
 def api(appointments_env: str):
-    from fastapi.testclient import TestClient
-
     from app.appointments.clock import get_now
     from app.main import create_app
+    from fastapi.testclient import TestClient
 
     app = create_app()
     app.dependency_overrides[get_now] = lambda: NOW
@@ -65,7 +64,7 @@ def db(appointments_env: str):
     session.close()
 
 
-def make_conversation(db, key: str = "tel:+32470123456", channel: str = "sms", language: str = "en"):  # noqa: ANN001, ANN201
+def make_conversation(db, key: str = "tel:+32470123456", channel: str = "sms", language: str = "en"):
     from app.conversations.models import Conversation
 
     conv = Conversation(key=key, channel=channel, language=language)

@@ -1,9 +1,13 @@
 """The appointments HTTP API, on SQLite and PostgreSQL, with "now" fixed at Monday
 14 December 2026, 9:00 Brussels (see appointments_support)."""
 
+# The fixtures are imported from appointments_support; pytest passes them by name.
+# ruff: noqa: F811
+
 from __future__ import annotations
 
 import pytest
+from app.appointments.models import Appointment
 from appointments_support import (  # noqa: F401  (fixtures)
     INTERNAL,
     NOW,
@@ -16,13 +20,11 @@ from appointments_support import (  # noqa: F401  (fixtures)
 )
 from sqlalchemy import select
 
-from app.appointments.models import Appointment
-
 FRIDAY_LEGAL = iso(2026, 12, 18, 13, 30)
 TUESDAY_SOCIAL = iso(2026, 12, 15, 10, 0)
 
 
-def booked_rows(db) -> list[Appointment]:  # noqa: ANN001
+def booked_rows(db) -> list[Appointment]:
     db.expire_all()
     rows = list(db.scalars(select(Appointment).where(Appointment.status == "booked")))
     # End the read: on SQLite an open transaction holds the write lock (BEGIN IMMEDIATE).
@@ -286,11 +288,10 @@ def test_home_visit_request(api, db) -> None:
 # --- configuration and documentation ------------------------------------------------------
 
 def test_counsellors_per_slot_setting_gives_seats(appointments_env, monkeypatch) -> None:
-    from fastapi.testclient import TestClient
-
     from app.appointments.clock import get_now
     from app.core.settings import get_settings
     from app.main import create_app
+    from fastapi.testclient import TestClient
 
     monkeypatch.setenv("COUNSELLORS_PER_SLOT", "2")
     monkeypatch.setenv("SLOT_MINUTES", "60")

@@ -1,11 +1,15 @@
 """The counsellor console's appointment part: the day, its iCalendar file, closures,
 home visits. "Now" is Monday 14 December 2026, 9:00 Brussels."""
 
+# The fixtures are imported from appointments_support; pytest passes them by name.
+# ruff: noqa: F811
+
 from __future__ import annotations
 
 import re
 
 import pytest
+from app.console.appointments import ics
 from appointments_support import (  # noqa: F401  (fixtures)
     COUNSELLOR,
     api,
@@ -14,8 +18,6 @@ from appointments_support import (  # noqa: F401  (fixtures)
     db,
     iso,
 )
-
-from app.console.appointments import ics
 
 TUESDAY = "2026-12-15"
 

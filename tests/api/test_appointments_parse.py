@@ -6,7 +6,6 @@ from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
 import pytest
-
 from app.appointments.parse import WhenFilter, fold, match_slots, parse_when
 from app.appointments.schedule import Rules, slots_between
 from app.appointments.vocabulary import VOCABULARY
@@ -129,12 +128,12 @@ def test_nothing_understood_is_an_empty_filter() -> None:
 
 # --- matching the free slots ----------------------------------------------------------
 
-def free(service: str):  # noqa: ANN201
+def free(service: str):
     start = NOW.astimezone(TZ) + RULES.min_notice
     return slots_between(RULES, service, start, start + RULES.horizon, {})
 
 
-def local_starts(slots) -> list[str]:  # noqa: ANN001
+def local_starts(slots) -> list[str]:
     return [s.start.astimezone(TZ).strftime("%a %d %H:%M") for s in slots]
 
 

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
 import pytest
-
 from app.appointments.schedule import (
     NotBookable,
     Rules,
@@ -23,18 +22,17 @@ from app.core.facts import load_facts
 ROOT = Path(__file__).resolve().parents[2]
 FACTS = load_facts(ROOT / "config" / "service.yml")
 RULES = Rules.from_facts(FACTS)
-UTC = timezone.utc
 
 
 def utc(*args: int) -> datetime:
     return datetime(*args, tzinfo=UTC)
 
 
-def starts(slots) -> list[datetime]:  # noqa: ANN001
+def starts(slots) -> list[datetime]:
     return [s.start for s in slots]
 
 
-def local_clock(slots) -> list[str]:  # noqa: ANN001
+def local_clock(slots) -> list[str]:
     return [s.start.astimezone(RULES.timezone).strftime("%H:%M") for s in slots]
 
 

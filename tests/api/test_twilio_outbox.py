@@ -4,15 +4,25 @@ with retries, ambiguity, WhatsApp's 24-hour rule, SMS splitting and status callb
 from __future__ import annotations
 
 import json
+import socket
 import threading
 import time
 from collections.abc import Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
+from app.conversations.models import (
+    Channel,
+    Conversation,
+    Direction,
+    Message,
+    MessageStatus,
+)
+from conftest import clear_caches, migrate
+from fastapi.testclient import TestClient
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
-from app.conversations.models import Channel, Conversation, Direction, Message, MessageStatus
 from tests.fakes.fake_twilio import DROP, FakeTwilio, Reply, TwilioWebhooks
 
 AUTH_TOKEN = "twilio-test-auth-token"
@@ -27,8 +37,11 @@ ARABIC = "مرحبا، أنا مساعد الخدمة. يمكنني أن أخب�
 
 
 @pytest.fixture
-def fake(base_env: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeTwilio]:
+def fake(base_env: None, database_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeTwilio]:
+    """The fake Twilio REST API, and a migrated database (SQLite, then PostgreSQL: the
+    claim queries must hold on both)."""
     with FakeTwilio() as server:
+        monkeypatch.setenv("DATABASE_URL", database_url)
         monkeypatch.setenv("TWILIO_API_BASE_URL", server.url)
         monkeypatch.setenv("TWILIO_AUTH_TOKEN", AUTH_TOKEN)
         monkeypatch.setenv("TWILIO_ACCOUNT_SID", ACCOUNT_SID)
@@ -37,20 +50,27 @@ def fake(base_env: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeTwilio
         monkeypatch.setenv("TWILIO_WHATSAPP_NUMBER", WHATSAPP_NUMBER)
         monkeypatch.setenv("WHATSAPP_TEMPLATE_SIDS", json.dumps(TEMPLATES))
         monkeypatch.setenv("TWILIO_SEND_MAX_ATTEMPTS", "3")
+        clear_caches()
+        migrate(database_url)
         yield server
+        clear_caches()
 
 
 @pytest.fixture
-def db(fake: FakeTwilio, session):  # noqa: ANN001, ANN201 (conftest's session, after the env is set)
-    return session
+def db(fake: FakeTwilio) -> Iterator[Session]:
+    from app.core.db import get_sessionmaker
+
+    session = get_sessionmaker()()
+    yield session
+    session.close()
 
 
 def now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def conversation(db, *, number: str = NUMBER, channel: Channel = Channel.sms, language: str | None = "fr",
-                 last_user: timedelta | None = timedelta(minutes=5)) -> Conversation:  # noqa: ANN001
+                 last_user: timedelta | None = timedelta(minutes=5)) -> Conversation:
     conv = Conversation(key=f"tel:{number}", channel=channel, language=language,
                         last_user_message_at=now() - last_user if last_user is not None else None)
     db.add(conv)
@@ -58,7 +78,7 @@ def conversation(db, *, number: str = NUMBER, channel: Channel = Channel.sms, la
     return conv
 
 
-def queue(db, conv: Conversation, text: str) -> Message:  # noqa: ANN001
+def queue(db, conv: Conversation, text: str) -> Message:
     from app.channels.outbox import queue_message
 
     msg = queue_message(db, conv, text)
@@ -66,10 +86,12 @@ def queue(db, conv: Conversation, text: str) -> Message:  # noqa: ANN001
     return msg
 
 
-def rows(db, conv: Conversation | None = None) -> list[Message]:  # noqa: ANN001
-    # Each read ends its transaction: on SQLite every transaction holds the write lock.
-    db.expire_all()
-    stmt = select(Message).where(Message.direction == Direction.outbound).order_by(Message.id)
+def rows(db, conv: Conversation | None = None) -> list[Message]:
+    # Fresh values without expiring other objects (a lazy reload later would open a
+    # transaction), and the read's transaction ended: on SQLite every transaction
+    # holds the write lock (BEGIN IMMEDIATE), which the sender needs.
+    stmt = (select(Message).where(Message.direction == Direction.outbound).order_by(Message.id)
+            .execution_options(populate_existing=True))
     if conv is not None:
         stmt = stmt.where(Message.conversation_id == conv.id)
     result = list(db.scalars(stmt))
@@ -141,7 +163,7 @@ def test_the_backoff_grows_and_the_message_fails_after_the_last_attempt(db, fake
 
 
 @pytest.mark.parametrize("reply", [500, 503, DROP])
-def test_a_5xx_or_a_lost_answer_is_ambiguous_and_never_sent_again(db, fake, reply) -> None:  # noqa: ANN001
+def test_a_5xx_or_a_lost_answer_is_ambiguous_and_never_sent_again(db, fake, reply) -> None:
     conv = conversation(db)
     queue(db, conv, "Votre rendez-vous est confirmé.")
     fake.respond(reply)
@@ -157,10 +179,10 @@ def test_a_network_error_before_sending_is_retried(db, fake, monkeypatch: pytest
 
     conv = conversation(db)
     queue(db, conv, "Bonjour")
-    closed = FakeTwilio()  # a port nobody listens on
-    closed_url = closed.url
-    closed.__exit__()
-    monkeypatch.setenv("TWILIO_API_BASE_URL", closed_url)
+    with socket.socket() as sock:  # a port nobody listens on once closed
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    monkeypatch.setenv("TWILIO_API_BASE_URL", f"http://127.0.0.1:{port}")
     get_settings.cache_clear()
     assert run() == 1
     [row] = rows(db)
@@ -180,8 +202,7 @@ def test_a_rejection_for_an_opted_out_number_marks_the_conversation(db, fake) ->
     run()
     [row] = rows(db)
     assert row.status == MessageStatus.failed and "21610" in row.error
-    db.expire_all()
-    assert db.get(Conversation, conv.id).opted_out is True
+    assert db.get(Conversation, conv.id, populate_existing=True).opted_out is True
     db.commit()
 
 
@@ -363,8 +384,11 @@ def test_the_sender_thread_sends_as_soon_as_it_is_woken(db, fake, monkeypatch: p
 # --- status callbacks ------------------------------------------------------------------
 
 @pytest.fixture
-def api(fake, client):  # noqa: ANN001, ANN201
-    return client
+def api(fake: FakeTwilio) -> Iterator[TestClient]:
+    from app.main import create_app
+
+    with TestClient(create_app()) as client:
+        yield client
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from app.channels.twilio.segments import (
     Encoding,
     encoding,

@@ -10,14 +10,23 @@ from __future__ import annotations
 
 import logging
 import socket
+import threading
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 
 import pytest
+from app.conversations.models import (
+    Channel,
+    Conversation,
+    Direction,
+    Message,
+    MessageStatus,
+)
+from app.i18n.catalogue import render
+from conftest import clear_caches, migrate
+from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from app.conversations.models import Channel, Conversation, Direction, Message, MessageStatus
-from app.i18n.catalogue import render
 from tests.fakes.fake_twilio import FakeTwilio, TwilioWebhooks
 
 AUTH_TOKEN = "twilio-test-auth-token"
@@ -43,11 +52,11 @@ def tw(twilio_env: None) -> TwilioWebhooks:
 
 
 @pytest.fixture
-def api(twilio_env: None, client):  # noqa: ANN001, ANN201 (conftest's TestClient)
+def api(twilio_env: None, client):
     return client
 
 
-def messages_of(r) -> list[ET.Element]:  # noqa: ANN001
+def messages_of(r) -> list[ET.Element]:
     assert r.status_code == 200, r.text
     assert r.headers["content-type"].startswith("application/xml")
     root = ET.fromstring(r.content)
@@ -55,22 +64,25 @@ def messages_of(r) -> list[ET.Element]:  # noqa: ANN001
     return root.findall("Message")
 
 
-def texts_of(r) -> list[str]:  # noqa: ANN001
+def texts_of(r) -> list[str]:
     return [m.text or "" for m in messages_of(r)]
 
 
-# Each read ends its transaction: on SQLite every transaction takes the write lock
-# (BEGIN IMMEDIATE), and the gateway's worker threads must be able to write.
-def stored(session) -> list[Message]:  # noqa: ANN001
-    session.expire_all()
-    rows = list(session.scalars(select(Message).order_by(Message.id)))
+# Reads get fresh values without expiring other objects (a lazy reload later would
+# open a transaction) and end their transaction: on SQLite every transaction takes
+# the write lock (BEGIN IMMEDIATE), which the gateway's worker threads need.
+FRESH = {"populate_existing": True}
+
+
+def stored(session) -> list[Message]:
+    rows = list(session.scalars(select(Message).order_by(Message.id).execution_options(**FRESH)))
     session.commit()
     return rows
 
 
-def conversation(session, number: str = NUMBER) -> Conversation | None:  # noqa: ANN001
-    session.expire_all()
-    conv = session.scalars(select(Conversation).where(Conversation.key == f"tel:{number}")).one_or_none()
+def conversation(session, number: str = NUMBER) -> Conversation | None:
+    stmt = select(Conversation).where(Conversation.key == f"tel:{number}").execution_options(**FRESH)
+    conv = session.scalars(stmt).one_or_none()
     session.commit()
     return conv
 
@@ -165,6 +177,41 @@ def test_a_repeated_message_sid_is_acknowledged_and_not_answered_twice(api, tw, 
     # The TwiML reply carries a status callback naming its row.
     assert message.get("action") == f"{PUBLIC}{STATUS}?message={rows[1].id}"
     assert rows[1].attempts == 1
+
+
+@pytest.fixture
+def api_on(twilio_env: None, database_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[TestClient]:
+    """The app on SQLite, then on PostgreSQL (where two deliveries can really race)."""
+    from app.main import create_app
+
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    clear_caches()
+    migrate(database_url)
+    with TestClient(create_app()) as client:
+        yield client
+    clear_caches()
+
+
+def test_concurrent_deliveries_of_one_message_are_answered_once(api_on, tw) -> None:
+    from app.core.db import get_sessionmaker
+
+    params = tw.inbound(NUMBER, "English please")
+    barrier = threading.Barrier(4)
+    replies: list[list[str]] = []
+
+    def deliver() -> None:
+        barrier.wait()
+        replies.append(texts_of(tw.post(api_on, SMS, params)))
+
+    threads = [threading.Thread(target=deliver) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert sorted(replies) == [[], [], [], ["OK, I will write in English."]]
+    with get_sessionmaker()() as session:
+        assert [(m.direction, m.external_id) for m in stored(session)] == [
+            (Direction.inbound, params["MessageSid"]), (Direction.outbound, None)]
 
 
 def test_sms_and_whatsapp_from_one_number_share_one_conversation(api, tw, session) -> None:

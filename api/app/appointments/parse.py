@@ -334,9 +334,7 @@ def parse_when(text: str, now: datetime, language: str | None = None) -> WhenFil
         clock = NOON
     if clock is not None:
         hour = clock.hour
-        if meridiem == "pm" and hour < 12:
-            hour += 12
-        elif meridiem is None and hour < 12 and (part == AFTERNOON or (
+        if meridiem == "pm" and hour < 12 or meridiem is None and hour < 12 and (part == AFTERNOON or (
                 0 < hour < EARLIEST_MORNING_HOUR and part != MORNING)):
             hour += 12
         clock = clock.replace(hour=hour)

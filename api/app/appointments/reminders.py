@@ -72,7 +72,7 @@ def run_due_reminders(session: Session, now: datetime, send: Send) -> int:
                 conv = session.get(Conversation, appt.conversation_id)
                 send(session, conv, reminder_text(appt, appt.language or conv.language))
                 appt.reminder_sent_at = now
-        except Exception:  # noqa: BLE001 (one bad reminder must not stop the others)
+        except Exception:
             log.exception("reminder for appointment %s failed; will retry", appointment_id)
             continue
         sent += 1

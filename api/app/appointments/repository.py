@@ -7,7 +7,12 @@ from datetime import date, datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app.appointments.models import Appointment, AppointmentStatus, ClosureDay, HomeVisitRequest
+from app.appointments.models import (
+    Appointment,
+    AppointmentStatus,
+    ClosureDay,
+    HomeVisitRequest,
+)
 from app.conversations.models import Conversation
 
 

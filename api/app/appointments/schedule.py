@@ -10,13 +10,12 @@ is 08:00Z in winter and 07:00Z in summer.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from app.core.facts import Facts
 
-UTC = timezone.utc
 DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 MONTH_NAMES = ("January", "February", "March", "April", "May", "June", "July", "August",
                "September", "October", "November", "December")
@@ -33,6 +32,9 @@ class Rules:
     capacity: int  # counsellors per slot = seats per slot
     min_notice: timedelta
     horizon: timedelta
+    # (service, day) -> that day's slots: every request asks about the same few weeks.
+    _day_cache: dict[tuple[str, date], tuple[Slot, ...]] = field(
+        default_factory=dict, init=False, compare=False, repr=False)
 
     @classmethod
     def from_facts(cls, facts: Facts, *, slot_minutes: int | None = None,
@@ -118,6 +120,15 @@ def _local(day: date, at: time, tz: ZoneInfo) -> datetime | None:
 
 def day_slots(rules: Rules, service: str, day: date) -> list[Slot]:
     """Every slot of a service on a day by the weekly hours alone (closures aside)."""
+    cached = rules._day_cache.get((service, day))
+    if cached is None:
+        if len(rules._day_cache) > 4096:  # a long-running process moves on through the calendar
+            rules._day_cache.clear()
+        cached = rules._day_cache[(service, day)] = tuple(_compute_day_slots(rules, service, day))
+    return list(cached)
+
+
+def _compute_day_slots(rules: Rules, service: str, day: date) -> list[Slot]:
     spans = rules.hours.get(service, {}).get(day.weekday(), ())
     step = rules.slot_length
     slots = []

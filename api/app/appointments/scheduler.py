@@ -27,7 +27,7 @@ async def _loop(interval: float) -> None:
     while True:
         try:
             await asyncio.to_thread(run_once)
-        except Exception:  # noqa: BLE001 (the database may be briefly down: try next time)
+        except Exception:
             log.exception("reminder run failed")
         await asyncio.sleep(interval)
 

@@ -14,7 +14,7 @@ import json
 import logging
 import secrets
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -26,9 +26,16 @@ from app.appointments.contact import normalise_phone
 from app.appointments.errors import Conflict, NotFound, Refused, SlotTaken
 from app.appointments.models import Appointment, AppointmentStatus, HomeVisitRequest
 from app.appointments.parse import WhenFilter, match_slots, parse_when
-from app.appointments.schedule import NotBookable, Rules, Slot, bookable_window, check_start, slots_between
+from app.appointments.schedule import (
+    NotBookable,
+    Rules,
+    Slot,
+    bookable_window,
+    check_start,
+    slots_between,
+)
 from app.conversations.models import Conversation
-from app.core.facts import get_facts
+from app.core.facts import Facts, get_facts
 from app.core.settings import get_settings
 from app.i18n.catalogue import FALLBACK
 
@@ -68,30 +75,39 @@ class BookingRequest:
 
     def fingerprint(self) -> str:
         """What a replay with the same Idempotency-Key must repeat exactly."""
-        data = {"service": self.service, "start": self.start.astimezone(timezone.utc).isoformat(),
+        data = {"service": self.service, "start": self.start.astimezone(UTC).isoformat(),
                 "first_name": self.first_name, "contact_phone": self.contact_phone,
                 "conversation_id": self.conversation_id, "language": self.language}
         return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
 
 
+_rules: tuple[Facts, int | None, int | None, Rules] | None = None
+
+
 def current_rules() -> Rules:
-    settings = get_settings()
-    return Rules.from_facts(get_facts(), slot_minutes=settings.slot_minutes,
-                            capacity=settings.counsellors_per_slot)
+    """The effective rules: config/service.yml, with SLOT_MINUTES and
+    COUNSELLORS_PER_SLOT winning when set. Built once per facts and settings (the
+    Rules object caches its slots)."""
+    global _rules
+    facts, settings = get_facts(), get_settings()
+    key = (facts, settings.slot_minutes, settings.counsellors_per_slot)
+    if _rules is None or _rules[0] is not facts or _rules[1:3] != key[1:]:
+        _rules = (*key, Rules.from_facts(facts, slot_minutes=key[1], capacity=key[2]))
+    return _rules[3]
 
 
 def as_utc(moment: datetime, rules: Rules) -> datetime:
     """A time without an offset is Brussels wall-clock time, as users mean it."""
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=rules.timezone)
-    return moment.astimezone(timezone.utc)
+    return moment.astimezone(UTC)
 
 
 def local_day_bounds(day: date, rules: Rules) -> tuple[datetime, datetime]:
     """[midnight, next midnight) of a Brussels day, in UTC (23 or 25 hours at DST)."""
     start = datetime.combine(day, time(0), tzinfo=rules.timezone)
     end = datetime.combine(day + timedelta(days=1), time(0), tzinfo=rules.timezone)
-    return start.astimezone(timezone.utc), end.astimezone(timezone.utc)
+    return start.astimezone(UTC), end.astimezone(UTC)
 
 
 # --- free slots ---------------------------------------------------------------------
@@ -123,7 +139,10 @@ def free_slots(session: Session, service: str, now: datetime, start: datetime | 
 def nearest_free(session: Session, service: str, wanted: datetime, now: datetime,
                  count: int = NEXT_FREE_COUNT) -> list[FreeSlot]:
     """The free slots closest to the wanted time (before or after), in order."""
-    free = free_slots(session, service, now)
+    week = timedelta(days=7)
+    free = free_slots(session, service, now, wanted - week, wanted + week)
+    if len(free) < count:  # a full fortnight: look over the whole horizon
+        free = free_slots(session, service, now)
     closest = sorted(free, key=lambda f: abs(f.slot.start - wanted))[:count]
     return sorted(closest, key=lambda f: f.slot.start)
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 PRODID = "-//Hirondelle//Appointments//EN"
 MAX_OCTETS = 75
@@ -28,7 +28,7 @@ def escape(text: str) -> str:
 
 
 def utc_stamp(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    return moment.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
 
 
 def fold(line: str) -> str:

@@ -9,7 +9,12 @@ from sqlalchemy.orm import Session
 
 from app.appointments import repository
 from app.appointments.errors import Conflict, NotFound, Refused
-from app.appointments.models import Appointment, AppointmentStatus, ClosureDay, HomeVisitRequest
+from app.appointments.models import (
+    Appointment,
+    AppointmentStatus,
+    ClosureDay,
+    HomeVisitRequest,
+)
 from app.appointments.schedule import belgian_holidays
 from app.appointments.service import current_rules, local_day_bounds
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
@@ -17,6 +18,7 @@ from app.channels.web.cors import WidgetCORSMiddleware
 from app.channels.web.router import pages as widget_pages
 from app.channels.web.router import router as widget_router
 from app.console.appointments.router import router as console_appointments_router
+from app.conversations import retention
 from app.conversations.router import router as chat_router
 from app.core.logging import configure_logging
 from app.core.settings import get_settings
@@ -33,7 +35,10 @@ async def lifespan(app: FastAPI):  # noqa: ANN201
     sender = outbox.start_sender(settings) if settings.scheduler_enabled else None
     reminders = (reminder_scheduler.start(settings.scheduler_interval_seconds)
                  if settings.scheduler_enabled else None)
+    purge = asyncio.create_task(retention.loop()) if settings.scheduler_enabled else None
     yield
+    if purge is not None:
+        purge.cancel()
     if reminders is not None:
         await reminder_scheduler.stop(reminders)
     # Late Twilio answers still being computed reach the outbox before it stops.

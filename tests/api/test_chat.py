@@ -87,3 +87,30 @@ def test_health_reports_each_part(client) -> None:
     r = client.get("/health")
     assert r.status_code == 503
     assert r.json() == {"gateway": "ok", "database": "ok", "rasa": "down", "status": "degraded"}
+
+
+def test_a_conversation_is_deleted_on_request(client, session) -> None:
+    client.post("/api/chat", json={"sender": "gone", "text": "English please"})
+    assert client.delete("/api/chat/gone").status_code == 204
+    assert session.scalars(select(Conversation)).all() == []
+    assert session.scalars(select(Message)).all() == []
+    session.rollback()  # end the read: SQLite transactions take the write lock (core/db.py)
+    assert client.delete("/api/chat/gone").status_code == 404
+
+
+def test_retention_erases_old_messages_only(client, session) -> None:
+    from datetime import timedelta
+
+    from app.conversations.retention import purge
+    from app.core.db import utcnow
+
+    client.post("/api/chat", json={"sender": "old", "text": "English please"})
+    client.post("/api/chat", json={"sender": "new", "text": "en français"})
+    old = session.scalars(select(Conversation).where(Conversation.key == "api:old")).one()
+    for m in session.scalars(select(Message).where(Message.conversation_id == old.id)):
+        m.created_at = utcnow() - timedelta(days=400)
+    old.created_at = utcnow() - timedelta(days=400)
+    session.commit()
+    assert purge(session, utcnow(), 180) == (2, 1)
+    session.commit()
+    assert [c.key for c in session.scalars(select(Conversation))] == ["api:new"]

@@ -1,9 +1,10 @@
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, HTTPException, Response
 from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
+from app.conversations import repository
 from app.conversations.models import Channel
 from app.conversations.schemas import ChatRequest, ChatResponse
 from app.conversations.service import handle_incoming
@@ -26,3 +27,14 @@ def chat(body: ChatRequest, session: Session = Depends(get_session)):  # noqa: B
             "detail": "The assistant is temporarily unavailable. Your message has been saved.",
             **payload})
     return payload
+
+
+@router.delete("/api/chat/{sender}", status_code=204,
+               responses={404: {"description": "No conversation for this sender"}})
+def delete_conversation(sender: str, session: Session = Depends(get_session)) -> Response:  # noqa: B008
+    """Deletion on request: the conversation and every message in it are erased."""
+    conv = repository.get_by_key(session, f"api:{sender}")
+    if conv is None:
+        raise HTTPException(status_code=404, detail="no conversation for this sender")
+    repository.delete_conversation(session, conv)
+    return Response(status_code=204)

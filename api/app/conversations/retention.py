@@ -1,0 +1,46 @@
+"""Retention limit: messages older than RETENTION_DAYS are erased, and so are
+conversations left empty by that (a returning user simply starts afresh)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, exists, select
+from sqlalchemy.orm import Session
+
+from app.conversations.models import Conversation, Message
+from app.core.db import get_sessionmaker, utcnow
+from app.core.settings import get_settings
+
+log = logging.getLogger("app.retention")
+
+
+def purge(session: Session, now: datetime, days: int) -> tuple[int, int]:
+    cutoff = now - timedelta(days=days)
+    messages = session.execute(delete(Message).where(Message.created_at < cutoff)).rowcount or 0
+    empty = select(Conversation.id).where(
+        Conversation.created_at < cutoff, ~exists().where(Message.conversation_id == Conversation.id))
+    conversations = session.execute(delete(Conversation).where(Conversation.id.in_(empty))).rowcount or 0
+    return messages, conversations
+
+
+def run_once() -> None:
+    session = get_sessionmaker()()
+    try:
+        m, c = purge(session, utcnow(), get_settings().retention_days)
+        session.commit()
+        if m or c:
+            log.info("retention: erased %d messages and %d conversations", m, c)
+    finally:
+        session.close()
+
+
+async def loop(interval_seconds: float = 3600.0) -> None:
+    while True:
+        try:
+            await asyncio.to_thread(run_once)
+        except Exception:  # noqa: BLE001  (a database hiccup must not stop the loop)
+            log.exception("retention purge failed")
+        await asyncio.sleep(interval_seconds)

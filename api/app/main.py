@@ -41,10 +41,11 @@ async def lifespan(app: FastAPI):  # noqa: ANN201
         purge.cancel()
     if reminders is not None:
         await reminder_scheduler.stop(reminders)
-    # Late Twilio answers still being computed reach the outbox before it stops.
-    twilio_workers.shutdown()
+    # Late Twilio answers still being computed reach the outbox before it stops (in a
+    # thread: both calls block while they wait).
+    await asyncio.to_thread(twilio_workers.shutdown)
     if sender is not None:
-        sender.stop()
+        await asyncio.to_thread(sender.stop)
 
 
 def create_app() -> FastAPI:

@@ -48,12 +48,23 @@ _SWITCH_NAMES: dict[str, tuple[str, ...]] = {
            "по-немецки", "الألمانية", "الالمانية", "بالألمانية", "بالالمانية"),
     "ru": ("русский", "по-русски", "по русски", "на русском", "russian", "russe", "russisch", "ruso",
            "russo", "rusca", "الروسية", "بالروسية", "روسي"),
-    "tr": ("turkce", "turkish", "turc", "turks", "turkisch", "turco", "турецкий", "по-турецки",
+    "tr": ("turkce", "türkce", "türkçe", "turkish", "turc", "turks", "turkisch", "turco", "турецкий", "по-турецки",
            "التركية", "بالتركية", "تركي"),
     "it": ("italiano", "italian", "italien", "italiaans", "italienisch", "italyanca", "итальянский",
            "по-итальянски", "الإيطالية", "الايطالية", "بالإيطالية", "بالايطالية"),
     "ar": ("arabic", "arabe", "arabisch", "arabo", "arapca", "арабский", "по-арабски", "عربي", "العربية",
            "بالعربية", "بالعربي", "عربية", "بالعربى"),
+}
+# Words that may stand around a language name in a request to switch ("English
+# please", "en français svp", "auf Deutsch bitte", "بالعربي من فضلك"). Any other word
+# makes it a sentence about languages ("interprète arabe", "traducteur russe"), not a switch.
+_SWITCH_FILLERS = {
+    "please", "pls", "plz", "in", "en", "auf", "na", "po", "bitte", "svp", "stp", "s'il", "vous", "plait",
+    "por", "favor", "per", "favore", "lutfen", "lütfen", "пожалуйста", "пжл", "من", "فضلك", "لو", "سمحت",
+    "het", "op", "ok", "okay", "oke", "dil", "dilinde", "язык", "языке", "lingua", "langue", "taal", "sprache",
+    "idioma", "language", "the", "switch", "to", "yes", "oui", "ja", "si", "da", "да", "evet", "نعم", "al", "a",
+    "اللغة", "باللغة", "en", "dans", "la", "in", "het", "graag", "alstublieft", "aub", "gerne", "prego",
+    "rica", "ederim", "ederim", "lütfen", "بالله", "عليك",
 }
 # A question about languages ("do you speak Arabic?") is not a request to switch.
 _QUESTION_VERBS = ("speak", "parle", "parlez", "spreek", "spreekt", "sprech", "habla", "parla",
@@ -88,9 +99,19 @@ def requested_switch(text: str) -> str | None:
         return None
     if any(v in folded for v in _QUESTION_VERBS):
         return None
-    found = {lang for lang, names in _SWITCH_NAMES.items()
-             if any(re.search(rf"(?<![^\W\d_]){re.escape(n)}(?![^\W\d_])", folded) for n in names)}
-    return found.pop() if len(found) == 1 else None
+    found = set()
+    rest = folded
+    for lang, names in _SWITCH_NAMES.items():
+        for n in sorted(names, key=len, reverse=True):
+            pattern = rf"(?<![^\W\d_]){re.escape(n)}(?![^\W\d_])"
+            if re.search(pattern, rest):
+                found.add(lang)
+                rest = re.sub(pattern, " ", rest)
+    if len(found) != 1:
+        return None
+    if any(w not in _SWITCH_FILLERS for w in re.findall(r"[^\W\d_]+(?:'[^\W\d_]+)?", rest)):
+        return None
+    return found.pop()
 
 
 def menu_choice(text: str) -> str | None:

@@ -101,3 +101,60 @@ def test_rasa_outage_is_a_503_and_the_message_is_kept(tmp_path: Path) -> None:
         assert r.status_code == 503
         assert r.json()["language"] == "de"
         assert r.json()["messages"][0]["text"] == render("service_unavailable", "de").text
+
+
+def _reference(text: str) -> str:
+    import re
+
+    m = re.search(r"\b([A-HJ-KM-NP-Z2-9]{6})\b", text)
+    assert m, text
+    return m.group(1)
+
+
+def test_booking_then_cancelling_by_chat_in_french(stack: Stack) -> None:
+    s = "book-fr"
+    chat(stack, s, "en français")
+    ask = chat(stack, s, "je voudrais prendre un rendez-vous")["messages"][-1]["text"]
+    assert ask == render("utter_ask_appointment_form_service", "fr").text
+    offer = chat(stack, s, "2")["messages"][-1]["text"]
+    assert "1. " in offer and "2. " in offer, offer
+    # A digression while choosing a time keeps the booking going.
+    digression = chat(stack, s, "c'est où votre bureau ?")["messages"]
+    assert digression[0]["text"] == render("utter_contact", "fr").text
+    assert "1. " in digression[-1]["text"]
+    assert chat(stack, s, "1")["messages"][-1]["text"] == render("utter_ask_appointment_form_first_name", "fr").text
+    assert chat(stack, s, "Amina")["messages"][-1]["text"] == render("utter_ask_appointment_form_contact", "fr").text
+    done = chat(stack, s, "0470 12 34 56")["messages"][-1]["text"]
+    assert "Perwez" in done
+    ref = _reference(done)
+    assert httpx.get(f"{stack.url}/api/appointments/{ref}").json()["status"] == "booked"
+    confirm = chat(stack, s, "je veux annuler mon rendez-vous")["messages"][-1]["text"]
+    assert ref in confirm, confirm
+    cancelled = chat(stack, s, "oui")["messages"][-1]["text"]
+    assert cancelled == render("utter_cancelled", "fr", reference=ref).text
+    assert httpx.get(f"{stack.url}/api/appointments/{ref}").json()["status"] == "cancelled"
+
+
+def test_booking_then_moving_by_chat_in_english_and_checking_by_reference_in_dutch(stack: Stack) -> None:
+    s = "book-en"
+    chat(stack, s, "English please")
+    chat(stack, s, "I want an appointment")
+    offer = chat(stack, s, "1")["messages"][-1]["text"]
+    assert "1. " in offer
+    chat(stack, s, "1")
+    chat(stack, s, "M.K.")
+    ref = _reference(chat(stack, s, "+32 470 11 22 33")["messages"][-1]["text"])
+    before = httpx.get(f"{stack.url}/api/appointments/{ref}").json()["start"]
+    offer = chat(stack, s, "can I move my appointment to another day?")["messages"][-1]["text"]
+    assert "2. " in offer, offer
+    moved = chat(stack, s, "2")["messages"][-1]["text"]
+    assert ref in moved, moved
+    after = httpx.get(f"{stack.url}/api/appointments/{ref}").json()["start"]
+    assert after != before
+    # Another conversation finds it through the reference code.
+    nl = "check-nl"
+    chat(stack, nl, "in het Nederlands")
+    ask = chat(stack, nl, "wanneer is mijn afspraak?")["messages"][-1]["text"]
+    assert ask == render("utter_ask_reference_form_reference", "nl").text
+    details = chat(stack, nl, ref)["messages"][-1]["text"]
+    assert ref in details and "Perwez" in details

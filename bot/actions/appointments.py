@@ -39,6 +39,12 @@ async def free_slots(service: str) -> List[str]:
     return _starts(_slot_list(resp.json()))
 
 
+def _asked(tracker: Tracker, slot: str) -> bool:
+    """Free text fills a slot only as the answer to its own question: when a form
+    starts, Rasa offers the opening message ("I want an appointment") to every slot."""
+    return tracker.get_slot("requested_slot") == slot
+
+
 class ActionStartBooking(Action):
     def name(self) -> Text:
         return "action_start_booking"
@@ -52,11 +58,11 @@ class ActionStartBooking(Action):
         return events
 
 
-class ActionAskAppointmentFormSlot(Action):
+class ActionAskAppointmentFormSlotChoice(Action):
     """Offers the next free times (or the ones matching the user's words)."""
 
     def name(self) -> Text:
-        return "action_ask_appointment_form_slot"
+        return "action_ask_appointment_form_slot_choice"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
         service = tracker.get_slot("service") or "social"
@@ -90,11 +96,17 @@ class ValidateAppointmentForm(FormValidationAction):
 
     async def validate_service(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                                domain: DomainDict) -> Dict[Text, Any]:
+        if value in ("social", "legal"):  # set by an action (move, "appointment with the lawyer")
+            return {"service": value}
+        if not _asked(tracker, "service"):
+            return {"service": None}
         service = parse_service(str(value or ""))
         return {"service": service, "offered_slots": None}
 
     async def validate_slot_choice(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                                    domain: DomainDict) -> Dict[Text, Any]:
+        if not _asked(tracker, "slot_choice"):
+            return {"slot_choice": None}
         text = str(value or "")
         offered: List[str] = tracker.get_slot("offered_slots") or []
         index = parse_choice(text, len(offered))
@@ -120,10 +132,14 @@ class ValidateAppointmentForm(FormValidationAction):
 
     async def validate_first_name(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                                   domain: DomainDict) -> Dict[Text, Any]:
+        if not _asked(tracker, "first_name"):
+            return {"first_name": None}
         return {"first_name": clean_first_name(str(value or ""))}
 
     async def validate_contact(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                                domain: DomainDict) -> Dict[Text, Any]:
+        if not _asked(tracker, "contact"):
+            return {"contact": None}
         phone = normalise_phone(str(value or ""))
         if phone is None:
             dispatcher.utter_message(response="utter_contact_invalid")

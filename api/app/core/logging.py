@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import re
 
-_PHONE = re.compile(r"\+?\d[\d \-().]{6,}\d")
+_PHONE = re.compile(r"(?<![\w-])\+?\d[\d \-().]{6,}\d(?![\w-])")
 
 
 class RedactingFilter(logging.Filter):

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 # The fixtures are imported from appointments_support; pytest passes them by name.
 # ruff: noqa: F811
-
 from pathlib import Path
 
 import pytest

@@ -5,16 +5,14 @@ from __future__ import annotations
 
 # The fixtures are imported from appointments_support; pytest passes them by name.
 # ruff: noqa: F811
-
 import asyncio
 from datetime import timedelta
-
-from appointments_support import api, appointments_env, booking, db, make_conversation  # noqa: F401
-from sqlalchemy import select
 
 from app.appointments import scheduler
 from app.conversations.models import Message
 from app.core.db import utcnow
+from appointments_support import api, appointments_env, booking, db, make_conversation  # noqa: F401
+from sqlalchemy import select
 
 
 def test_run_once_queues_a_due_reminder_and_commits(api, db) -> None:

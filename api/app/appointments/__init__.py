@@ -1,0 +1,1 @@
+"""Appointments: free slots, booking, moving, cancelling, reminders, home visits."""

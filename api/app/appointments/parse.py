@@ -298,6 +298,16 @@ def _part_in_compound(word: str, c: _Compiled) -> str | None:
 
 # --- putting it together --------------------------------------------------------------
 
+def _means_afternoon(hour: int, meridiem: str | None, part: str | None) -> bool:
+    """Whether an hour written below 12 is meant after noon: "2pm", "2 de la tarde",
+    or a bare "2 uur" (a daytime service is not open at 2 in the night)."""
+    if hour >= 12:
+        return False
+    if meridiem is not None:
+        return meridiem == "pm"
+    return part == AFTERNOON or (0 < hour < EARLIEST_MORNING_HOUR and part != MORNING)
+
+
 def parse_when(text: str, now: datetime, language: str | None = None) -> WhenFilter:
     """The filter meant by ``text``; ``now`` is aware and in the service's time zone
     (it decides what "tomorrow" and "27/11" mean); ``language`` is the conversation's."""
@@ -332,12 +342,8 @@ def parse_when(text: str, now: datetime, language: str | None = None) -> WhenFil
 
     if clock is None and noon:
         clock = NOON
-    if clock is not None:
-        hour = clock.hour
-        if meridiem == "pm" and hour < 12 or meridiem is None and hour < 12 and (part == AFTERNOON or (
-                0 < hour < EARLIEST_MORNING_HOUR and part != MORNING)):
-            hour += 12
-        clock = clock.replace(hour=hour)
+    if clock is not None and _means_afternoon(clock.hour, meridiem, part):
+        clock = clock.replace(hour=clock.hour + 12)
     if day is None and relative is not None:
         day = today + timedelta(days=relative)
     if day is None and weekday is not None:

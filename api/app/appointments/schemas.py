@@ -57,7 +57,7 @@ class SlotList(BaseModel):
 
 class ResolveRequest(BaseModel):
     service: Service
-    text: StrictStr = Field(min_length=1, max_length=200,
+    text: StrictStr = Field(min_length=1, max_length=2000,
                             description='The user\'s words: "vendredi après-midi", "morgen 10u", "27/11 13:30"')
     language: StrictStr | None = Field(default=None, description=LANGUAGE_HELP)
 

@@ -7,11 +7,11 @@ import logging
 from datetime import datetime
 from typing import Any
 
-from fastapi import APIRouter, Depends, Query
-from sqlalchemy.orm import Session
+from fastapi import APIRouter, Query
+from starlette.concurrency import run_in_threadpool
 
 from app.conversations import repository
-from app.core.db import get_session
+from app.core.db import get_sessionmaker
 from app.core.security import check_token
 from app.core.settings import get_settings
 from app.i18n.catalogue import LANGUAGES, format_when, has_text, render
@@ -45,14 +45,14 @@ def localise_arguments(lang: str | None, arguments: dict[str, Any]) -> dict[str,
 
 
 @router.post("/internal/nlg")
-def nlg(body: dict[str, Any], token: str | None = Query(default=None),
-        session: Session = Depends(get_session)) -> dict[str, Any]:  # noqa: B008
+async def nlg(body: dict[str, Any], token: str | None = Query(default=None)) -> dict[str, Any]:
+    # Async and without a database session on the common path: Rasa calls this once per
+    # reply, and the gateway passes the language in every message's metadata.
     check_token(token, get_settings().nlg_token)
     tracker = body.get("tracker") or {}
     lang = language_of(tracker)
     if lang is None and tracker.get("sender_id"):
-        conv = repository.get_by_id(session, tracker["sender_id"])
-        lang = conv.language if conv else None
+        lang = await run_in_threadpool(_stored_language, tracker["sender_id"])
     name = body.get("response") or ""
     arguments = {k: v for k, v in (body.get("arguments") or {}).items()
                  if isinstance(v, (str, int, float)) and k not in ("template", "response")}
@@ -61,3 +61,12 @@ def nlg(body: dict[str, Any], token: str | None = Query(default=None),
         name = "utter_default"
     rendered = render(name, lang, **localise_arguments(lang, arguments))
     return {"text": rendered.text, "buttons": rendered.buttons}
+
+
+def _stored_language(conversation_id: str) -> str | None:
+    session = get_sessionmaker()()
+    try:
+        conv = repository.get_by_id(session, conversation_id)
+        return conv.language if conv else None
+    finally:
+        session.close()

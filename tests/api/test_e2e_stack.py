@@ -17,16 +17,7 @@ from tools.stack import MODEL, Stack  # noqa: E402
 
 SWITCH = {"fr": "en français", "nl": "in het Nederlands", "en": "English please", "es": "en español",
           "de": "auf Deutsch", "ru": "по-русски", "tr": "Türkçe lütfen", "it": "in italiano", "ar": "بالعربية"}
-TOPICS = {  # intent -> the response that must answer it
-    "greet": "utter_greet", "goodbye": "utter_goodbye", "thank": "utter_thank",
-    "ask_capabilities": "utter_capabilities", "out_of_scope": "utter_out_of_scope",
-    "ask_voluntary_return": "utter_voluntary_return", "ask_reintegration": "utter_reintegration",
-    "ask_eligibility": "utter_eligibility", "ask_social_hours": "utter_social_hours",
-    "ask_legal_hours": "utter_legal_hours", "ask_contact": "utter_contact", "ask_languages": "utter_languages",
-    "ask_home_visit": "utter_home_visit", "ask_order_to_leave": "utter_order_to_leave",
-    "ask_legal_advice": "utter_legal_advice", "ask_cost": "utter_cost",
-    "ask_confidentiality": "utter_confidentiality", "request_counsellor": "utter_counsellor",
-}
+from tools.gen_conversation_tests import TOPICS  # noqa: E402  (the same topics as the Rasa tests)
 
 
 @pytest.fixture(scope="module")

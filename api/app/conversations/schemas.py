@@ -15,6 +15,16 @@ class OutMessage(BaseModel):
     buttons: list[Button] = []
 
 
+def check_message_text(value: str) -> str:
+    """The rules every channel applies to a user's text: present, and not over the limit."""
+    if not value.strip():
+        raise ValueError("the message is empty")
+    limit = get_settings().max_message_chars
+    if len(value) > limit:
+        raise ValueError(f"the message is too long ({len(value)} characters, at most {limit})")
+    return value
+
+
 class ChatRequest(BaseModel):
     sender: StrictStr = Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_.:+\-]+$",
                               description="The web client's conversation id (letters, digits, _.:-)")
@@ -23,12 +33,7 @@ class ChatRequest(BaseModel):
     @field_validator("text")
     @classmethod
     def _text_present_and_short(cls, value: str) -> str:
-        if not value.strip():
-            raise ValueError("the message is empty")
-        limit = get_settings().max_message_chars
-        if len(value) > limit:
-            raise ValueError(f"the message is too long ({len(value)} characters, at most {limit})")
-        return value
+        return check_message_text(value)
 
 
 class ChatResponse(BaseModel):

@@ -4,8 +4,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field, StrictStr, field_validator
 
-from app.conversations.schemas import Button
-from app.core.settings import get_settings
+from app.conversations.schemas import Button, check_message_text
 
 
 class WidgetSession(BaseModel):
@@ -20,13 +19,7 @@ class WidgetMessageRequest(BaseModel):
     @field_validator("text")
     @classmethod
     def _text_present_and_short(cls, value: str) -> str:
-        # Same rules and wording as /api/chat (conversations.schemas.ChatRequest).
-        if not value.strip():
-            raise ValueError("the message is empty")
-        limit = get_settings().max_message_chars
-        if len(value) > limit:
-            raise ValueError(f"the message is too long ({len(value)} characters, at most {limit})")
-        return value
+        return check_message_text(value)
 
 
 class WidgetMessage(BaseModel):

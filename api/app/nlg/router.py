@@ -3,11 +3,12 @@ conversation's language with the service's facts."""
 
 from __future__ import annotations
 
+import json
 import logging
 from datetime import datetime
 from typing import Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, HTTPException, Query, Request
 from starlette.concurrency import run_in_threadpool
 
 from app.conversations import repository
@@ -45,10 +46,16 @@ def localise_arguments(lang: str | None, arguments: dict[str, Any]) -> dict[str,
 
 
 @router.post("/internal/nlg")
-async def nlg(body: dict[str, Any], token: str | None = Query(default=None)) -> dict[str, Any]:
+async def nlg(request: Request, token: str | None = Query(default=None)) -> dict[str, Any]:
     # Async and without a database session on the common path: Rasa calls this once per
-    # reply, and the gateway passes the language in every message's metadata.
+    # reply, and the gateway passes the language in every message's metadata. The body
+    # carries the whole tracker, which grows with the conversation: it is read as plain
+    # JSON, not validated field by field.
     check_token(token, get_settings().nlg_token)
+    try:
+        body = json.loads(await request.body())
+    except ValueError:
+        raise HTTPException(status_code=400, detail="the body is not JSON") from None
     tracker = body.get("tracker") or {}
     lang = language_of(tracker)
     if lang is None and tracker.get("sender_id"):

@@ -57,7 +57,7 @@ run: install $(MODEL) ## Start Rasa, the action server and the gateway on localh
 validate: $(BOT_VENV)/.installed ## rasa data validate
 	cd bot && ../$(RASA) data validate --domain domain --data data --config config.yml
 
-test-api: $(API_VENV)/.installed chromium ## Gateway tests (SQLite, PostgreSQL, Redis, Chromium)
+test-api: $(API_VENV)/.installed chromium ## Gateway tests (SQLite and PostgreSQL) and end-to-end tests on the real stack
 	cd api && ../$(API_PY) -m pytest ../tests/api -q
 
 test-browser: $(API_VENV)/.installed chromium ## Widget tests in headless Chromium

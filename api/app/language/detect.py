@@ -63,8 +63,8 @@ _SWITCH_FILLERS = {
     "por", "favor", "per", "favore", "lutfen", "lütfen", "пожалуйста", "пжл", "من", "فضلك", "لو", "سمحت",
     "het", "op", "ok", "okay", "oke", "dil", "dilinde", "язык", "языке", "lingua", "langue", "taal", "sprache",
     "idioma", "language", "the", "switch", "to", "yes", "oui", "ja", "si", "da", "да", "evet", "نعم", "al", "a",
-    "اللغة", "باللغة", "en", "dans", "la", "in", "het", "graag", "alstublieft", "aub", "gerne", "prego",
-    "rica", "ederim", "ederim", "lütfen", "بالله", "عليك",
+    "اللغة", "باللغة", "dans", "la", "graag", "alstublieft", "aub", "gerne", "prego",
+    "rica", "ederim", "بالله", "عليك",
 }
 # A question about languages ("do you speak Arabic?") is not a request to switch.
 _QUESTION_VERBS = ("speak", "parle", "parlez", "spreek", "spreekt", "sprech", "habla", "parla",

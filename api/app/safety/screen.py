@@ -1,0 +1,236 @@
+"""The danger screen: does this message say that someone's life or safety is at stake?
+
+It runs in the gateway on every inbound message, before routing and without Rasa, so a
+danger message is answered even when the assistant is down or a counsellor holds the
+conversation. It does not rest on the intent classifier: it matches hand-written
+phrase lists per language (``lexicon/<lang>.yml``) against the folded message, and every
+language's list is tried whatever the conversation's language (people switch, and short
+messages are hard to place).
+
+Matching is built for the way people type on a phone in distress:
+
+- folding: case, accents, Turkish dotless i, ё, Arabic hamza/ta marbuta/alef maqsura,
+  diacritics and tatweel; letters repeated three times or more count once ("helppp");
+- a pattern is a sequence of words that must appear in order, with at most ``MAX_GAP``
+  other words between two of them ("je veux vraiment plus vivre" matches "veux plus vivre");
+- a word of a pattern may end with ``*`` (any ending: "suicid*"), start with ``*`` (any
+  beginning, for attached Arabic particles), list alternatives with ``|``
+  ("veux|veut|voulais");
+- a pattern word of five letters or more also matches one typo away (one letter
+  added, dropped, changed, or two swapped): "respirre", "suicde".
+
+Recall per language and category, and the false-alarm rate on ordinary messages, are
+measured by ``bench/safety.py`` on a dev set and on a sealed set nobody tunes against.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from enum import StrEnum
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+
+LEXICON_DIR = Path(__file__).parent / "lexicon"
+LANGUAGES = ("fr", "nl", "en", "es", "de", "ru", "tr", "it", "ar")
+MAX_GAP = 2
+FUZZY_MIN_LEN = 5
+
+
+class Category(StrEnum):
+    suicide = "suicide"
+    medical = "medical"
+    violence = "violence"
+    trafficking = "trafficking"
+    child_alone = "child_alone"
+    detention = "detention"
+    homeless = "homeless"
+
+
+class Level(StrEnum):
+    life = "life"        # life or safety at stake now: 112 first
+    urgent = "urgent"    # an urgent situation for a person, a specialised service
+
+
+LIFE = (Category.suicide, Category.medical, Category.violence)
+URGENT = (Category.trafficking, Category.child_alone, Category.detention, Category.homeless)
+# When a message says several things, the reply speaks to the most pressing one.
+PRIORITY = (Category.medical, Category.suicide, Category.violence, Category.trafficking,
+            Category.child_alone, Category.detention, Category.homeless)
+
+_ARABIC_MAP = str.maketrans({
+    "أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ة": "ه", "ى": "ي", "ؤ": "و", "ئ": "ي",
+    "ک": "ك", "ی": "ي", "ـ": None, "ڤ": "ف", "گ": "ك", "چ": "ج", "پ": "ب",
+})
+# Apostrophes are dropped: "j'veux", "jveux" and "j’veux" are one word, as users type them.
+_LATIN_MAP = str.maketrans({"ı": "i", "ß": "ss", "ø": "o", "æ": "ae", "œ": "oe", "ё": "е",
+                            "'": None, "’": None, "`": None, "´": None, "ʼ": None})
+_TOKEN = re.compile(r"[^\W_]+", re.UNICODE)
+_REPEAT = re.compile(r"(\D)\1{2,}")
+
+
+def fold(text: str) -> str:
+    """Lower-case, strip accents and Arabic diacritics, unify letter variants."""
+    text = text.lower().translate(_LATIN_MAP)
+    text = unicodedata.normalize("NFKD", text)
+    text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    text = unicodedata.normalize("NFC", text).translate(_ARABIC_MAP).translate(_LATIN_MAP)
+    return _REPEAT.sub(r"\1", text)
+
+
+def tokens(text: str) -> list[str]:
+    return _TOKEN.findall(fold(text))
+
+
+def _close(a: str, b: str) -> bool:
+    """At most one edit apart (insert, delete, substitute, or swap two neighbours)."""
+    if a == b:
+        return True
+    la, lb = len(a), len(b)
+    if abs(la - lb) > 1:
+        return False
+    if la == lb:
+        diff = [i for i in range(la) if a[i] != b[i]]
+        if len(diff) == 1:
+            return True
+        return (len(diff) == 2 and diff[1] == diff[0] + 1
+                and a[diff[0]] == b[diff[1]] and a[diff[1]] == b[diff[0]])
+    if la > lb:
+        a, b = b, a
+    # b is one letter longer: dropping one of its letters gives a.
+    i = 0
+    while i < len(a) and a[i] == b[i]:
+        i += 1
+    return a[i:] == b[i + 1:]
+
+
+@dataclass(frozen=True)
+class _Word:
+    """One word of a pattern: alternatives, each exact, prefix, suffix or infix."""
+
+    options: tuple[tuple[str, bool, bool], ...]  # (stem, any beginning, any ending)
+
+    def matches(self, word: str) -> bool:
+        for stem, any_start, any_end in self.options:
+            if any_start and any_end:
+                if stem in word:
+                    return True
+            elif any_end:
+                if word.startswith(stem):
+                    return True
+                if len(stem) >= FUZZY_MIN_LEN and _close(word[:len(stem)], stem):
+                    return True
+                if len(stem) >= FUZZY_MIN_LEN and any(
+                        _close(word[:len(stem) + d], stem) for d in (-1, 1)):
+                    return True
+            elif any_start:
+                if word.endswith(stem):
+                    return True
+            elif word == stem or (len(stem) >= FUZZY_MIN_LEN and _close(word, stem)):
+                return True
+        return False
+
+
+@dataclass(frozen=True)
+class Pattern:
+    source: str
+    language: str
+    category: Category
+    words: tuple[_Word, ...]
+
+    def search(self, toks: list[str]) -> bool:
+        first = self.words[0]
+        for start, tok in enumerate(toks):
+            if first.matches(tok) and self._rest(toks, start + 1, 1):
+                return True
+        return False
+
+    def _rest(self, toks: list[str], pos: int, k: int) -> bool:
+        if k == len(self.words):
+            return True
+        for i in range(pos, min(len(toks), pos + MAX_GAP + 1)):
+            if self.words[k].matches(toks[i]) and self._rest(toks, i + 1, k + 1):
+                return True
+        return False
+
+
+def _compile_word(raw: str) -> _Word:
+    options = []
+    for alt in raw.split("|"):
+        any_start, any_end = alt.startswith("*"), alt.endswith("*")
+        stem = "".join(tokens(alt.strip("*")))
+        if stem:
+            options.append((stem, any_start, any_end))
+    if not options:
+        raise ValueError(f"empty word in pattern: {raw!r}")
+    return _Word(tuple(options))
+
+
+def compile_pattern(source: str, language: str, category: Category) -> Pattern:
+    # Words are split on spaces; the folding of each word happens in _compile_word so
+    # that "j'veux" in a list means the two words "j" "veux", as in a message.
+    words: list[_Word] = []
+    for raw in source.split():
+        parts = [p for p in re.split(r"[^\w*|]+", fold(raw)) if p.strip("*|")]
+        words.extend(_compile_word(p) for p in parts)
+    if not words:
+        raise ValueError(f"empty pattern in {language}/{category}")
+    return Pattern(source, language, category, tuple(words))
+
+
+@lru_cache
+def load_patterns(directory: Path = LEXICON_DIR) -> tuple[Pattern, ...]:
+    patterns = []
+    for lang in LANGUAGES:
+        path = directory / f"{lang}.yml"
+        if not path.exists():
+            continue
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        for category in Category:
+            for source in data.get(category.value) or []:
+                patterns.append(compile_pattern(str(source), lang, category))
+    return tuple(patterns)
+
+
+@dataclass
+class Screening:
+    categories: list[Category] = field(default_factory=list)
+    languages: list[str] = field(default_factory=list)   # lists that matched, most matches first
+    matched: list[str] = field(default_factory=list)     # the patterns (for tests and the bench)
+
+    @property
+    def danger(self) -> bool:
+        return bool(self.categories)
+
+    @property
+    def level(self) -> Level | None:
+        if not self.categories:
+            return None
+        return Level.life if any(c in LIFE for c in self.categories) else Level.urgent
+
+    @property
+    def category(self) -> Category | None:
+        """The most pressing category."""
+        for cat in PRIORITY:
+            if cat in self.categories:
+                return cat
+        return None
+
+
+def screen(text: str) -> Screening:
+    toks = tokens(text)
+    result = Screening()
+    if not toks:
+        return result
+    counts: dict[str, int] = {}
+    for pattern in load_patterns():
+        if pattern.search(toks):
+            if pattern.category not in result.categories:
+                result.categories.append(pattern.category)
+            counts[pattern.language] = counts.get(pattern.language, 0) + 1
+            result.matched.append(f"{pattern.language}/{pattern.category}: {pattern.source}")
+    result.languages = sorted(counts, key=lambda lang: -counts[lang])
+    return result

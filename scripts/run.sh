@@ -31,7 +31,7 @@ stop() {
 }
 trap stop INT TERM EXIT
 
-(cd api && ../.venv-api/bin/alembic upgrade head)
+(cd api && ../.venv-api/bin/alembic upgrade head && ../.venv-api/bin/python -m app.console.accounts.cli dev-admin)
 
 (cd bot && exec ../.venv-bot/bin/python -m rasa_sdk --actions actions --port "$ACTION_PORT") \
   >var/log/actions.log 2>&1 & pids+=($!)

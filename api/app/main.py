@@ -17,11 +17,16 @@ from app.channels.twilio.router import router as twilio_router
 from app.channels.web.cors import WidgetCORSMiddleware
 from app.channels.web.router import pages as widget_pages
 from app.channels.web.router import router as widget_router
+from app.console.accounts.router import router as console_accounts_router
+from app.console.appointments.router import feed as console_calendar_feed
 from app.console.appointments.router import router as console_appointments_router
+from app.console.conversations.router import router as console_conversations_router
 from app.conversations import retention
 from app.conversations.router import router as chat_router
 from app.core.logging import configure_logging
 from app.core.settings import get_settings
+from app.handoff import scheduler as handoff_scheduler
+from app.handoff.router import router as handoff_router
 from app.health.router import router as health_router
 from app.language.detect import get_detector
 from app.nlg.router import router as nlg_router
@@ -36,7 +41,10 @@ async def lifespan(app: FastAPI):  # noqa: ANN201
     reminders = (reminder_scheduler.start(settings.scheduler_interval_seconds)
                  if settings.scheduler_enabled else None)
     purge = asyncio.create_task(retention.loop()) if settings.scheduler_enabled else None
+    handoffs = asyncio.create_task(handoff_scheduler.loop()) if settings.scheduler_enabled else None
     yield
+    if handoffs is not None:
+        handoffs.cancel()
     if purge is not None:
         purge.cancel()
     if reminders is not None:
@@ -69,6 +77,10 @@ def create_app() -> FastAPI:
     app.include_router(twilio_router)
     app.include_router(appointments_router)
     app.include_router(console_appointments_router)
+    app.include_router(console_calendar_feed)
+    app.include_router(console_accounts_router)
+    app.include_router(console_conversations_router)
+    app.include_router(handoff_router)
     app.add_middleware(WidgetCORSMiddleware)
     return app
 

@@ -2,3 +2,11 @@
 
 from app.appointments.models import Appointment, ClosureDay, HomeVisitRequest  # noqa: F401
 from app.conversations.models import Conversation, Message  # noqa: F401
+from app.console.accounts.models import (  # noqa: F401
+    AuditEntry,
+    ConsoleEvent,
+    ConsoleSession,
+    ConversationNote,
+    Counsellor,
+    LoginThrottle,
+)

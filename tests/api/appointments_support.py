@@ -17,7 +17,9 @@ from conftest import clear_caches, migrate
 BRUSSELS = ZoneInfo("Europe/Brussels")
 NOW = datetime(2026, 12, 14, 9, 0, tzinfo=BRUSSELS).astimezone(UTC)
 INTERNAL = {"Authorization": "Bearer internal-test-token"}
-COUNSELLOR = {"Authorization": "Bearer counsellor-test-token"}
+# Filled by the `api` fixture with the signed-in counsellor's CSRF header (the session
+# cookie lives in the test client).
+COUNSELLOR: dict[str, str] = {}
 
 
 def local(year: int, month: int, day: int, hour: int, minute: int = 0) -> datetime:
@@ -36,7 +38,6 @@ def booking(start: str, **extra: object) -> dict[str, object]:
 def appointments_env(base_env: None, database_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     """A migrated database (SQLite and PostgreSQL, by the database_url parameter)."""
     monkeypatch.setenv("DATABASE_URL", database_url)
-    monkeypatch.setenv("COUNSELLOR_TOKEN", "counsellor-test-token")
     clear_caches()
     migrate(database_url)
     yield database_url
@@ -52,6 +53,10 @@ def api(appointments_env: str):
     app = create_app()
     app.dependency_overrides[get_now] = lambda: NOW
     with TestClient(app) as client:
+        from console_support import sign_in
+
+        COUNSELLOR.clear()
+        COUNSELLOR.update(sign_in(client))
         yield client
 
 

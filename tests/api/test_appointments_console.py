@@ -27,8 +27,12 @@ TUESDAY = "2026-12-15"
     ("get", "/api/console/closures"), ("post", "/api/console/closures"), ("delete", "/api/console/closures/2026-12-16"),
     ("get", "/api/console/home-visits"), ("patch", "/api/console/home-visits/1"),
 ])
-def test_console_needs_the_counsellor_token(api, method: str, url: str) -> None:
-    assert getattr(api, method)(url).status_code == 401
+def test_console_needs_a_signed_in_counsellor(api, method: str, url: str) -> None:
+    if method != "get":
+        # Signed in, but without the CSRF header: refused before anything changes.
+        assert getattr(api, method)(url).status_code == 403
+    api.cookies.clear()
+    assert getattr(api, method)(url, headers=COUNSELLOR).status_code == 401
     assert getattr(api, method)(url, headers={"Authorization": "Bearer internal-test-token"}).status_code == 401
 
 

@@ -78,7 +78,8 @@ def test_first_message_too_short_gets_the_language_menu_and_a_digit_answers_it(c
 
 def test_explicit_switch_is_honoured_without_the_bot(client) -> None:
     r = client.post("/api/chat", json={"sender": "s1", "text": "English please"})
-    assert r.json() == {"messages": [{"text": "OK, I will write in English.", "buttons": []}], "language": "en"}
+    assert r.json() == {"messages": [{"text": "OK, I will write in English.", "buttons": [], "kind": "bot"}],
+                        "language": "en"}
     r = client.post("/api/chat", json={"sender": "s1", "text": "بالعربية"})
     assert r.json()["language"] == "ar"
 

@@ -31,8 +31,12 @@ Send = Callable[[Session, Conversation, str], None]
 PHONE_CHANNELS = (Channel.sms, Channel.whatsapp)
 
 
-def reminder_text(appt: Appointment, language: str | None) -> str:
+def reminder_text(appt: Appointment, language: str | None, *, discreet: bool = False) -> str:
     lang = language if language in LANGUAGES else FALLBACK
+    if discreet:
+        # Violence or trafficking was disclosed: someone else may read the phone.
+        return render("reminder_neutral", lang, when=format_when(lang, appt.starts_at),
+                      reference=appt.reference).text
     return render("reminder", lang, when=format_when(lang, appt.starts_at),
                   service=render(f"service_{appt.service}", lang).text, reference=appt.reference).text
 
@@ -70,7 +74,7 @@ def run_due_reminders(session: Session, now: datetime, send: Send) -> int:
                     continue  # another scheduler has it
                 appt = session.get(Appointment, appointment_id, populate_existing=True)
                 conv = session.get(Conversation, appt.conversation_id)
-                send(session, conv, reminder_text(appt, appt.language or conv.language))
+                send(session, conv, reminder_text(appt, appt.language or conv.language, discreet=conv.discreet))
                 appt.reminder_sent_at = now
         except Exception:
             log.exception("reminder for appointment %s failed; will retry", appointment_id)

@@ -29,6 +29,23 @@ class MessageStatus(StrEnum):
     sent = "sent"
     delivered = "delivered"
     failed = "failed"
+    for_counsellor = "for_counsellor"  # inbound, during a handoff: a counsellor answers it
+
+
+class HandoffState(StrEnum):
+    """bot -> waiting -> taken -> (closed) bot. Any state can become waiting again."""
+
+    bot = "bot"          # the assistant answers
+    waiting = "waiting"  # in the counsellors' queue; the assistant still answers questions
+    taken = "taken"      # a counsellor holds it; the assistant is silent (the danger screen is not)
+
+
+class MessageKind(StrEnum):
+    """Who wrote an outbound message, so the user always knows."""
+
+    bot = "bot"
+    counsellor = "counsellor"
+    system = "system"    # the gateway: a person joined or left, the queue, a danger reply
 
 
 class Conversation(Base):
@@ -44,6 +61,22 @@ class Conversation(Base):
     opted_out: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     last_user_message_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    # Handoff to a counsellor (api/app/handoff). Queue order: urgent first, then waiting_since.
+    handoff_state: Mapped[HandoffState] = mapped_column(String(16), default=HandoffState.bot,
+                                                        server_default=HandoffState.bot.value, index=True)
+    handoff_reason: Mapped[str | None] = mapped_column(String(16))
+    urgent: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    danger_category: Mapped[str | None] = mapped_column(String(24))
+    waiting_since: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    counsellor_id: Mapped[int | None] = mapped_column(ForeignKey("counsellor.id", ondelete="SET NULL"))
+    taken_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_alert_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Violence and trafficking: texts stay neutral, and nobody calls or texts first
+    # until the person said it is safe (safe_to_contact: None = not answered yet).
+    discreet: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    asked_safe_to_contact: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    safe_to_contact: Mapped[bool | None] = mapped_column(Boolean)
 
     messages: Mapped[list[Message]] = relationship(
         back_populates="conversation", cascade="all, delete-orphan", order_by="Message.id", lazy="raise"
@@ -68,5 +101,12 @@ class Message(Base):
     next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     error: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # Outbound: who wrote it (the assistant, a counsellor, the gateway); the counsellor.
+    kind: Mapped[MessageKind | None] = mapped_column(String(16))
+    counsellor_id: Mapped[int | None] = mapped_column(ForeignKey("counsellor.id", ondelete="SET NULL"))
+    # Inbound: what the assistant understood (intent), or "danger:<category>".
+    intent: Mapped[str | None] = mapped_column(String(64))
+    # Inbound photos and voice notes (JSON list of {url, content_type}), kept for counsellors.
+    media: Mapped[str | None] = mapped_column(Text)
 
     conversation: Mapped[Conversation] = relationship(back_populates="messages", lazy="raise")

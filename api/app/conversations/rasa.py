@@ -59,3 +59,17 @@ def status() -> str:
     if resp.status_code == 200 and resp.json().get("model_file"):
         return "ok"
     return "loading" if resp.status_code in (200, 503) else "down"
+
+
+def clear_form(conversation_id: str) -> None:
+    """Drop a form in progress (a handoff starts). Best effort: Rasa may be down, and the
+    next turn's rules cope with a form that was left open."""
+    settings = get_settings()
+    events = [{"event": "active_loop", "name": None},
+              {"event": "slot", "name": "requested_slot", "value": None}]
+    try:
+        _http().post(f"{settings.rasa_url}/conversations/{conversation_id}/tracker/events",
+                     params={"token": settings.rasa_channel_token.get_secret_value()},
+                     json=events, timeout=2.0)
+    except httpx.HTTPError:
+        pass

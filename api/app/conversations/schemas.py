@@ -13,6 +13,7 @@ class Button(BaseModel):
 class OutMessage(BaseModel):
     text: str
     buttons: list[Button] = []
+    kind: str = Field(default="bot", description="bot, system (the gateway), or counsellor (a person)")
 
 
 def check_message_text(value: str) -> str:

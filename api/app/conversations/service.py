@@ -10,10 +10,22 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from app.conversations import rasa, repository
-from app.conversations.models import Channel, Conversation, Direction, Message, MessageStatus
+from app.conversations.models import (
+    Channel,
+    Conversation,
+    Direction,
+    HandoffState,
+    Message,
+    MessageKind,
+    MessageStatus,
+)
 from app.core.db import utcnow
+from app.handoff import service as handoff
+from app.handoff import words as handoff_words
 from app.i18n.catalogue import Rendered, render
 from app.language.detect import get_detector, is_neutral, menu_choice, menu_text, requested_switch, words
+from app.safety import respond as danger
+from app.safety.screen import screen
 
 log = logging.getLogger("app.conversations")
 
@@ -54,13 +66,15 @@ def settle_language(conv: Conversation, text: str) -> tuple[str | None, str]:
 
 
 def _store_out(session: Session, conv: Conversation, channel: Channel, items: list[Rendered | dict],
-               language: str | None, status: MessageStatus) -> list[dict[str, Any]]:
+               language: str | None, status: MessageStatus,
+               kind: MessageKind = MessageKind.bot) -> list[dict[str, Any]]:
     out = []
     for item in items:
         data = item.as_dict() if isinstance(item, Rendered) else item
-        repository.add_message(session, conv, Direction.outbound, data["text"], channel=channel,
-                               status=status, language=language, buttons=data.get("buttons") or None)
-        out.append({"text": data["text"], "buttons": data.get("buttons") or []})
+        msg = repository.add_message(session, conv, Direction.outbound, data["text"], channel=channel,
+                                     status=status, language=language, buttons=data.get("buttons") or None)
+        msg.kind = kind
+        out.append({"text": data["text"], "buttons": data.get("buttons") or [], "kind": str(kind)})
     return out
 
 
@@ -94,8 +108,62 @@ def handle_incoming(session: Session, key: str, channel: Channel, text: str, *,
     return answer(session, conv, inbound)
 
 
+def _danger_reply(session: Session, conv: Conversation, inbound: Message, screening: Any) -> Reply:
+    """A danger message: answered at once by the gateway, in every state, without Rasa."""
+    language, _how = settle_language(conv, inbound.text)
+    language = danger.choose_language(conv, language, screening)
+    conv.language, conv.awaiting_language = language, False
+    inbound.language = language
+    texts = danger.respond(session, conv, inbound, screening, language, utcnow())
+    reply = Reply(conversation=conv, language=language)
+    reply.messages = _store_out(session, conv, Channel(conv.channel), [{"text": t} for t in texts],
+                                language, MessageStatus.queued, kind=MessageKind.system)
+    session.commit()
+    # A booking in progress is dropped: the person needs help, not a form (best effort;
+    # the reply above never waits for Rasa).
+    rasa.clear_form(conv.id)
+    return reply
+
+
+def _gateway_reply(session: Session, conv: Conversation, inbound: Message, key: str,
+                   language: str | None) -> Reply:
+    inbound.status = MessageStatus.answered
+    reply = Reply(conversation=conv, language=language)
+    reply.messages = _store_out(session, conv, Channel(conv.channel), [render(key, language)],
+                                language, MessageStatus.queued, kind=MessageKind.system)
+    session.commit()
+    return reply
+
+
 def answer(session: Session, conv: Conversation, inbound: Message) -> Reply:
     text = inbound.text
+    # Danger first, in every state: before the language menu, the handoff and Rasa.
+    screening = screen(text)
+    if screening.danger:
+        return _danger_reply(session, conv, inbound, screening)
+
+    if conv.asked_safe_to_contact and conv.safe_to_contact is None:
+        answer_yes = handoff_words.yes_or_no(text)
+        if answer_yes is not None:
+            conv.safe_to_contact = answer_yes
+            handoff.event(session, "updated", conv)
+            return _gateway_reply(session, conv, inbound, "safe_to_contact_yes" if answer_yes
+                                  else "safe_to_contact_no", conv.language)
+
+    if conv.handoff_state == HandoffState.taken:
+        # A counsellor holds the conversation: the assistant is silent.
+        language, _how = settle_language(conv, text)
+        if language:
+            conv.language = inbound.language = language
+        inbound.status = MessageStatus.for_counsellor
+        handoff.event(session, "message", conv, counsellor_id=conv.counsellor_id)
+        session.commit()
+        return Reply(conversation=conv, language=conv.language)
+
+    if conv.handoff_state == HandoffState.waiting and handoff_words.is_withdrawal(text):
+        handoff.close(session, conv, None, notify=False)
+        return _gateway_reply(session, conv, inbound, "handoff_withdrawn", conv.language)
+
     language, how = settle_language(conv, text)
     channel = Channel(conv.channel)
     reply = Reply(conversation=conv)

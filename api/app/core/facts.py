@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import time
 from functools import lru_cache
 from pathlib import Path
@@ -33,6 +33,8 @@ class Facts:
     horizon_days: int
     min_notice_minutes: int
     reminder_hours_before: int
+    # Emergency numbers and help lines, each with its source (config/service.yml).
+    helplines: dict = field(default_factory=dict)
 
     @property
     def address(self) -> str:
@@ -63,6 +65,7 @@ def load_facts(path: Path) -> Facts:
         counsellors_per_slot=int(booking["counsellors_per_slot"]),
         horizon_days=int(booking["horizon_days"]), min_notice_minutes=int(booking["min_notice_minutes"]),
         reminder_hours_before=int(booking["reminder_hours_before"]),
+        helplines=dict(raw.get("helplines") or {}),
     )
 
 

@@ -77,17 +77,44 @@ class Settings(BaseSettings):
     # these override two of them per deployment (e.g. a second counsellor joins).
     slot_minutes: int | None = Field(default=None, ge=5, le=240)
     counsellors_per_slot: int | None = Field(default=None, ge=1, le=20)
-    # Bearer token of the counsellor console (/api/console/...).
-    counsellor_token: SecretStr = SecretStr(PLACEHOLDER)
+    # Counsellor console (api/app/console): server-side sessions in an HttpOnly cookie
+    # (Secure outside development), closed after this long without a request.
+    console_idle_minutes: int = Field(default=30, ge=1, le=24 * 60)
+    # Failed logins: no delay for the first few, then a delay that doubles with each
+    # failure up to a cap, per account and per client address. The per-account cap is
+    # short on purpose: a stranger who types a counsellor's name can slow them down,
+    # never lock them out during an emergency. An admin can reset both.
+    login_free_failures: int = 3
+    login_max_delay_account_seconds: float = 30.0
+    login_max_delay_ip_seconds: float = 300.0
+    # Outside development, admins must use a second factor (TOTP).
+    require_admin_totp: bool | None = None
+
+    # Handoff (api/app/handoff). Outside the permanences an urgent case alerts this
+    # number by SMS (E.164, empty = nobody on call); an urgent case still waiting after
+    # the re-alert delay alerts again. A taken conversation whose counsellor has been
+    # idle this long goes back to the queue.
+    on_call_number: str = ""
+    urgent_realert_minutes: float = Field(default=10.0, gt=0)
+    handoff_counsellor_idle_minutes: float = Field(default=20.0, gt=0)
+    handoff_interval_seconds: float = 30.0
 
     @model_validator(mode="after")
     def _refuse_placeholders_in_production(self) -> "Settings":
         if self.environment not in ("development", "test"):
             for name in ("rasa_channel_token", "nlg_token", "secret_key", "internal_api_token",
-                         "twilio_auth_token", "counsellor_token"):
+                         "twilio_auth_token"):
                 if getattr(self, name).get_secret_value() in ("", PLACEHOLDER):
                     raise ValueError(f"{name.upper()} must be set outside development")
         return self
+
+    @property
+    def development(self) -> bool:
+        return self.environment in ("development", "test")
+
+    @property
+    def admin_totp_required(self) -> bool:
+        return (not self.development) if self.require_admin_totp is None else self.require_admin_totp
 
 
 @lru_cache

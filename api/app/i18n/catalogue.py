@@ -101,9 +101,30 @@ def format_when(lang: str, moment: datetime, tz: str | None = None) -> str:
     return cat["_datetime"].format(date=date, time=_isolate(lang, _fmt_time(local.time())))
 
 
+def helpline_values(lang: str, facts: Facts) -> dict[str, str]:
+    """Emergency numbers and help lines (config/service.yml), the line of the user's
+    language where there is one (the Dutch suicide line for Dutch), else the default."""
+    lines = facts.helplines
+    suicide = lines.get("suicide") or {}
+    by_lang = suicide.get("lines") or {}
+    chosen = by_lang.get(lang) or by_lang.get(suicide.get("default", "fr")) or {}
+    trafficking = lines.get("trafficking") or {}
+    centres = ", ".join(f"{c['name']} ({c['city']}) {c['number']}" for c in trafficking.get("centres") or [])
+    minors = trafficking.get("minors") or {}
+    values = {
+        "emergency": str((lines.get("emergency") or {}).get("number", "112")),
+        "police": str((lines.get("police") or {}).get("number", "101")),
+        "suicide_line": str(chosen.get("number", "")),
+        "trafficking_centres": centres,
+        "trafficking_minors": f"{minors.get('name', '')} {minors.get('number', '')}".strip(),
+    }
+    return {k: _isolate(lang, v) for k, v in values.items()}
+
+
 def fact_values(lang: str, facts: Facts | None = None) -> dict[str, str]:
     facts = facts or get_facts()
     return {
+        **helpline_values(lang, facts),
         "service_name": _isolate(lang, facts.name),
         "partner": _isolate(lang, facts.partner_by_language.get(lang, facts.partner)),
         "phone": _isolate(lang, facts.phone),

@@ -11,7 +11,10 @@ from typing import Any
 from fastapi import APIRouter, HTTPException, Query, Request
 from starlette.concurrency import run_in_threadpool
 
+from sqlalchemy import func, select, update
+
 from app.conversations import repository
+from app.conversations.models import Direction, Message
 from app.core.db import get_sessionmaker
 from app.core.security import check_token
 from app.core.settings import get_settings
@@ -67,7 +70,27 @@ async def nlg(request: Request, token: str | None = Query(default=None)) -> dict
         log.error("no text for response %s", name)
         name = "utter_default"
     rendered = render(name, lang, **localise_arguments(lang, arguments))
+    intent = ((tracker.get("latest_message") or {}).get("intent") or {}).get("name")
+    if isinstance(intent, str) and intent and tracker.get("sender_id"):
+        await run_in_threadpool(_record_intent, str(tracker["sender_id"]), intent[:64])
     return {"text": rendered.text, "buttons": rendered.buttons}
+
+
+def _record_intent(conversation_id: str, intent: str) -> None:
+    """What the assistant understood, on the user's latest message (for counsellors)."""
+    session = get_sessionmaker()()
+    try:
+        latest = session.scalar(select(func.max(Message.id)).where(
+            Message.conversation_id == conversation_id, Message.direction == Direction.inbound))
+        if latest is not None:
+            session.execute(update(Message).where(Message.id == latest, Message.intent.is_(None))
+                            .values(intent=intent))
+            session.commit()
+    except Exception:  # noqa: BLE001 - a transcript detail must never break a reply
+        session.rollback()
+        log.warning("could not record the intent of conversation %s", conversation_id)
+    finally:
+        session.close()
 
 
 def _stored_language(conversation_id: str) -> str | None:

@@ -36,28 +36,28 @@
           offline: "The assistant cannot be reached. Check your connection. Your message is still here.",
           error: "Something went wrong. Your message is still here.",
           tooLong: "Your message is too long: at most {n} characters.", unread: "new message",
-          you: "You:", bot: "Assistant:", suggestions: "Suggested answers",
+          you: "You:", person: "counsellor", bot: "Assistant:", suggestions: "Suggested answers",
           hello: "Hello! Write your question in your own language." },
     fr: { title: "Assistant", open: "Ouvrir la discussion", close: "Fermer la discussion", log: "Conversation",
           label: "Votre message", placeholder: "Écrivez votre message…", send: "Envoyer", retry: "Réessayer",
           offline: "Impossible de joindre l'assistant. Vérifiez votre connexion. Votre message est conservé.",
           error: "Un problème est survenu. Votre message est conservé.",
           tooLong: "Votre message est trop long : {n} caractères au maximum.", unread: "nouveau message",
-          you: "Vous :", bot: "Assistant :", suggestions: "Réponses suggérées",
+          you: "Vous :", person: "conseiller", bot: "Assistant :", suggestions: "Réponses suggérées",
           hello: "Bonjour ! Écrivez votre question dans votre langue." },
     nl: { title: "Assistent", open: "Chat openen", close: "Chat sluiten", log: "Gesprek",
           label: "Uw bericht", placeholder: "Schrijf uw bericht…", send: "Versturen", retry: "Opnieuw proberen",
           offline: "De assistent is niet bereikbaar. Controleer uw verbinding. Uw bericht blijft bewaard.",
           error: "Er ging iets mis. Uw bericht blijft bewaard.",
           tooLong: "Uw bericht is te lang: maximaal {n} tekens.", unread: "nieuw bericht",
-          you: "U:", bot: "Assistent:", suggestions: "Voorgestelde antwoorden",
+          you: "U:", person: "consulent", bot: "Assistent:", suggestions: "Voorgestelde antwoorden",
           hello: "Hallo! Schrijf uw vraag in uw eigen taal." },
     es: { title: "Asistente", open: "Abrir el chat", close: "Cerrar el chat", log: "Conversación",
           label: "Su mensaje", placeholder: "Escriba su mensaje…", send: "Enviar", retry: "Reintentar",
           offline: "No se puede contactar con el asistente. Compruebe su conexión. Su mensaje sigue aquí.",
           error: "Algo salió mal. Su mensaje sigue aquí.",
           tooLong: "Su mensaje es demasiado largo: {n} caracteres como máximo.", unread: "mensaje nuevo",
-          you: "Usted:", bot: "Asistente:", suggestions: "Respuestas sugeridas",
+          you: "Usted:", person: "consejero", bot: "Asistente:", suggestions: "Respuestas sugeridas",
           hello: "¡Hola! Escriba su pregunta en su idioma." },
     de: { title: "Assistent", open: "Chat öffnen", close: "Chat schließen", log: "Unterhaltung",
           label: "Ihre Nachricht", placeholder: "Schreiben Sie Ihre Nachricht…", send: "Senden",
@@ -65,35 +65,35 @@
           offline: "Der Assistent ist nicht erreichbar. Prüfen Sie Ihre Verbindung. Ihre Nachricht bleibt erhalten.",
           error: "Etwas ist schiefgelaufen. Ihre Nachricht bleibt erhalten.",
           tooLong: "Ihre Nachricht ist zu lang: höchstens {n} Zeichen.", unread: "neue Nachricht",
-          you: "Sie:", bot: "Assistent:", suggestions: "Antwortvorschläge",
+          you: "Sie:", person: "Berater", bot: "Assistent:", suggestions: "Antwortvorschläge",
           hello: "Hallo! Schreiben Sie Ihre Frage in Ihrer Sprache." },
     ru: { title: "Помощник", open: "Открыть чат", close: "Закрыть чат", log: "Разговор",
           label: "Ваше сообщение", placeholder: "Напишите сообщение…", send: "Отправить", retry: "Повторить",
           offline: "Не удаётся связаться с помощником. Проверьте подключение. Ваше сообщение сохранено.",
           error: "Что-то пошло не так. Ваше сообщение сохранено.",
           tooLong: "Сообщение слишком длинное: не более {n} символов.", unread: "новое сообщение",
-          you: "Вы:", bot: "Помощник:", suggestions: "Варианты ответа",
+          you: "Вы:", person: "консультант", bot: "Помощник:", suggestions: "Варианты ответа",
           hello: "Здравствуйте! Напишите свой вопрос на своём языке." },
     tr: { title: "Asistan", open: "Sohbeti aç", close: "Sohbeti kapat", log: "Sohbet",
           label: "Mesajınız", placeholder: "Mesajınızı yazın…", send: "Gönder", retry: "Tekrar dene",
           offline: "Asistana ulaşılamıyor. Bağlantınızı kontrol edin. Mesajınız burada duruyor.",
           error: "Bir sorun oluştu. Mesajınız burada duruyor.",
           tooLong: "Mesajınız çok uzun: en fazla {n} karakter.", unread: "yeni mesaj",
-          you: "Siz:", bot: "Asistan:", suggestions: "Önerilen cevaplar",
+          you: "Siz:", person: "danışman", bot: "Asistan:", suggestions: "Önerilen cevaplar",
           hello: "Merhaba! Sorunuzu kendi dilinizde yazın." },
     it: { title: "Assistente", open: "Apri la chat", close: "Chiudi la chat", log: "Conversazione",
           label: "Il suo messaggio", placeholder: "Scriva il suo messaggio…", send: "Invia", retry: "Riprova",
           offline: "Impossibile raggiungere l'assistente. Controlli la connessione. Il suo messaggio è ancora qui.",
           error: "Qualcosa è andato storto. Il suo messaggio è ancora qui.",
           tooLong: "Il messaggio è troppo lungo: al massimo {n} caratteri.", unread: "nuovo messaggio",
-          you: "Lei:", bot: "Assistente:", suggestions: "Risposte suggerite",
+          you: "Lei:", person: "consulente", bot: "Assistente:", suggestions: "Risposte suggerite",
           hello: "Buongiorno! Scriva la sua domanda nella sua lingua." },
     ar: { title: "المساعد", open: "افتح المحادثة", close: "أغلق المحادثة", log: "المحادثة",
           label: "رسالتك", placeholder: "اكتب رسالتك…", send: "إرسال", retry: "أعد المحاولة",
           offline: "لا يمكن الوصول إلى المساعد. تحقّق من اتصالك بالإنترنت. رسالتك ما زالت هنا.",
           error: "حدث خطأ ما. رسالتك ما زالت هنا.",
           tooLong: "رسالتك طويلة جدًا: {n} حرفًا على الأكثر.", unread: "رسالة جديدة",
-          you: "أنت:", bot: "المساعد:", suggestions: "ردود مقترحة",
+          you: "أنت:", person: "مستشار", bot: "المساعد:", suggestions: "ردود مقترحة",
           hello: "مرحبًا! اكتب سؤالك بلغتك." }
   };
 
@@ -158,6 +158,9 @@
     ".msg.out { align-self: flex-start; background: #fff; border-color: #d9dde3; border-end-start-radius: 4px; }",
     ".msg.in { align-self: flex-end; background: #0b4f8a; color: #fff; border-end-end-radius: 4px; }",
     ".msg.pending { opacity: .75; }",
+    ".msg.person { background: #eef7ee; border-color: #7fb27f; }",
+    ".msg.system { background: #fffbe8; border-color: #e0cf8a; }",
+    ".msg .author { display: block; font-weight: 600; font-size: 14px; margin-bottom: 2px; }",
     ".msg a, .alert a { color: inherit; text-decoration: underline; }",
     "a[href^='tel:'] { white-space: nowrap; }",
     ".quick { display: flex; flex-wrap: wrap; gap: 6px; align-self: flex-start; max-width: 100%; }",
@@ -396,14 +399,18 @@
       el.intro.hidden = true;
       this.clearQuickReplies();
       var bubble = document.createElement("div");
-      bubble.className = "msg " + (out ? "out" : "in");
+      var person = out && m.kind === "counsellor";
+      bubble.className = "msg " + (out ? "out" : "in") + (person ? " person" : "") +
+        (out && m.kind === "system" ? " system" : "");
       bubble.setAttribute("dir", "auto");
-      // Who is speaking, for screen readers. Its own dir keeps it out of the bubble's
-      // automatic direction, which must follow the message text.
+      // Who is speaking. A counsellor's message is always marked as a person's, visibly;
+      // otherwise the label is for screen readers. Its own dir keeps it out of the
+      // bubble's automatic direction, which must follow the message text.
       var who = document.createElement("span");
-      who.className = "sr-only";
+      who.className = person ? "author" : "sr-only";
       who.setAttribute("dir", RTL[this.uiLang] ? "rtl" : "ltr");
-      who.textContent = this.t(out ? "bot" : "you") + " ";
+      who.textContent = person ? (m.author || "") + " (" + this.t("person") + ")"
+                               : this.t(out ? "bot" : "you") + " ";
       bubble.appendChild(who);
       appendLinked(bubble, m.text || "");
       if (this.typing && this.typing.parentNode) el.log.insertBefore(bubble, this.typing);

@@ -56,6 +56,8 @@ class Inbound:
     number: str  # E.164, or what Twilio gave when it is not a phone number
     kind: Kind
     text: str    # the body, or a placeholder such as "[media]" (what is stored)
+    # Photos and voice notes: (url, content type); kept only during a handoff, for the counsellor.
+    media: tuple[tuple[str, str], ...] = ()
 
     @property
     def key(self) -> str:
@@ -97,7 +99,10 @@ def parse(form: Mapping[str, str], endpoint_channel: Channel) -> Inbound:
         kind, text = Kind.media, MEDIA_TEXT
     else:
         kind, text = Kind.empty, EMPTY_TEXT
-    return Inbound(sid=sid, channel=channel, number=number, kind=kind, text=text)
+    media = tuple(
+        (form.get(f"MediaUrl{i}", "")[:500], form.get(f"MediaContentType{i}", "")[:100])
+        for i in range(min(num_media, 10)) if form.get(f"MediaUrl{i}", "").startswith("https://"))
+    return Inbound(sid=sid, channel=channel, number=number, kind=kind, text=text, media=media)
 
 
 def opt_change(text: str, channel: Channel, opted_out: bool) -> OptChange | None:

@@ -20,7 +20,8 @@ from sqlalchemy.orm import Session
 from app.channels import outbox
 from app.channels.twilio.inbound import Inbound, Kind, OptChange, opt_change
 from app.conversations import repository
-from app.conversations.models import Conversation, Direction, Message, MessageStatus
+from app.conversations.models import Conversation, Direction, HandoffState, Message, MessageStatus
+from app.handoff import service as handoff
 from app.conversations.service import handle_incoming
 from app.core.db import get_sessionmaker, utcnow
 from app.i18n.catalogue import render
@@ -115,7 +116,10 @@ def _process(session: Session, inbound: Inbound, handoff: Handoff) -> Result:
     finally:
         event.remove(session, "pending_to_persistent", collect)
 
-    rows = [m for m in created if m.status == MessageStatus.queued]
+    # The turn's own answers only: messages queued for the outbox during the turn (an
+    # alert to the person on call, a notice) are the outbox's to send.
+    rows = [m for m in created if m.status == MessageStatus.queued and m.next_attempt_at is None
+            and m.conversation_id == reply.conversation.id]
     # The assistant was down: its apology is not stored (as on the web) unless it has
     # to be sent later through the outbox.
     apology = reply.messages[0]["text"] if reply.unavailable and reply.messages else None
@@ -149,6 +153,16 @@ def _without_assistant(session: Session, inbound: Inbound, conv: Conversation | 
     log.info("message %s stored (%s, %s%s)", inbound.sid, inbound.channel, inbound.kind,
              f", {change}" if change else "")
     if change is not None or conv.opted_out:
+        return Result()
+    if inbound.kind is Kind.media and conv.handoff_state in (HandoffState.waiting, HandoffState.taken):
+        # During a handoff a photo or a voice note goes to the counsellor, not to a
+        # "text only" reply.
+        stored = repository.get_by_external_id(session, inbound.sid)
+        assert stored is not None
+        stored.media = handoff.media_json([{"url": u, "content_type": t} for u, t in inbound.media])
+        stored.status = MessageStatus.for_counsellor
+        handoff.event(session, "message", conv, counsellor_id=conv.counsellor_id)
+        session.commit()
         return Result()
     notice = repository.add_message(session, conv, Direction.outbound, render("only_text", conv.language).text,
                                     channel=inbound.channel, status=MessageStatus.queued,

@@ -33,7 +33,7 @@ def _fetch(key: str, after_id: int) -> list[dict[str, Any]]:
     # A short session per poll: a stream must never hold a connection (or an SQLite
     # read snapshot) open for minutes.
     with get_sessionmaker()() as session:
-        return [repository.as_dict(m) for m in repository.outbound_after(session, key, after_id, BATCH)]
+        return repository.as_dicts(session, repository.outbound_after(session, key, after_id, BATCH))
 
 
 def last_id(key: str) -> int:

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from app.console.accounts.models import Counsellor
 from app.conversations.models import Conversation, Direction, Message
 
 
@@ -24,12 +25,28 @@ def outbound_after(session: Session, key: str, after_id: int, limit: int = 100) 
     return list(session.scalars(stmt))
 
 
-def as_dict(msg: Message) -> dict[str, Any]:
+def author_names(session: Session, messages: list[Message]) -> dict[int, str]:
+    ids = {m.counsellor_id for m in messages if m.counsellor_id}
+    if not ids:
+        return {}
+    return dict(session.execute(select(Counsellor.id, Counsellor.display_name).where(Counsellor.id.in_(ids))).all())
+
+
+def as_dict(msg: Message, names: dict[int, str] | None = None) -> dict[str, Any]:
+    # "kind" tells the widget who wrote it: the assistant, the service (system notices),
+    # or a person (a counsellor, with their first name as "author").
     return {
         "id": msg.id,
         "direction": str(msg.direction),
         "text": msg.text,
         "buttons": json.loads(msg.buttons) if msg.buttons else [],
         "language": msg.language,
+        "kind": str(msg.kind) if msg.kind else ("bot" if msg.direction == Direction.outbound else "user"),
+        "author": (names or {}).get(msg.counsellor_id) if msg.counsellor_id else None,
         "created_at": msg.created_at.isoformat() if msg.created_at else None,
     }
+
+
+def as_dicts(session: Session, messages: list[Message]) -> list[dict[str, Any]]:
+    names = author_names(session, messages)
+    return [as_dict(m, names) for m in messages]

@@ -79,7 +79,7 @@ def post_message(body: WidgetMessageRequest, session: Session = Depends(get_sess
             "messages": notices, "language": reply.language, "token": token})
     # The stored rows, with their ids: the event stream sends the same messages, and
     # the widget shows each id once whichever arrives first.
-    stored = [repository.as_dict(m) for m in repository.outbound_after(session, identity.key, before)]
+    stored = repository.as_dicts(session, repository.outbound_after(session, identity.key, before))
     return {"messages": stored, "language": reply.language, "token": token}
 
 
@@ -89,7 +89,7 @@ def history(token: str = Query(default=""), session: Session = Depends(get_sessi
     conv = conversations.get_by_key(session, identity.key)
     if conv is None:  # a session that has not sent anything yet
         return {"messages": [], "language": None}
-    return {"messages": [repository.as_dict(m) for m in conversations.history(session, conv)],
+    return {"messages": repository.as_dicts(session, conversations.history(session, conv)),
             "language": conv.language}
 
 

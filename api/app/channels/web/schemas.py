@@ -28,6 +28,8 @@ class WidgetMessage(BaseModel):
     text: str
     buttons: list[Button] = []
     language: str | None = None
+    kind: str = Field(default="bot", description="user, bot, system (the service), counsellor (a person)")
+    author: str | None = Field(default=None, description="A counsellor's first name, for a person's message")
     created_at: datetime | None = None
 
 

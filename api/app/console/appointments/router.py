@@ -1,11 +1,12 @@
-"""Counsellor console, appointment part (Authorization: Bearer <COUNSELLOR_TOKEN>)."""
+"""Counsellor console, appointment part (a signed-in counsellor's session; the
+calendar feed for calendar apps uses a revocable per-user feed token instead)."""
 
 from __future__ import annotations
 
 import datetime as dt
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Response, status
+from fastapi import APIRouter, Depends, HTTPException, Query, Response, status
 from sqlalchemy.orm import Session
 
 from app.appointments import repository
@@ -26,6 +27,7 @@ from app.console.appointments.schemas import (
     HomeVisitDecision,
     HomeVisitList,
 )
+from app.console.accounts import service as accounts
 from app.console.auth import require_counsellor
 from app.core.db import get_session
 from app.core.facts import get_facts
@@ -36,7 +38,10 @@ DayQuery = Annotated[dt.date | None, Query(alias="date", description="YYYY-MM-DD
 
 router = APIRouter(prefix="/api/console", tags=["console"], route_class=ErrorRoute,
                    dependencies=[Depends(require_counsellor)],
-                   responses={401: {"model": ErrorOut, "description": "Missing or wrong counsellor token"}})
+                   responses={401: {"model": ErrorOut, "description": "Not signed in"},
+                              403: {"model": ErrorOut, "description": "Missing CSRF token"}})
+# Calendar apps cannot sign in: they get a per-user feed token in the URL (revocable).
+feed = APIRouter(prefix="/api/console", tags=["console"], route_class=ErrorRoute)
 
 
 def _today(now: dt.datetime) -> dt.date:
@@ -62,10 +67,7 @@ def day_appointments(session: SessionDep, now: Now, day: DayQuery = None) -> dic
     return {"date": day, "appointments": [_appointment(a) for a in console.appointments_on(session, day)]}
 
 
-@router.get("/appointments.ics", response_class=Response, summary="A day's booked appointments as iCalendar",
-            responses={200: {"content": {"text/calendar": {}}, "description": "An RFC 5545 calendar"}})
-def day_calendar(session: SessionDep, now: Now, day: DayQuery = None) -> Response:
-    day = day or _today(now)
+def _calendar(session: Session, now: dt.datetime, days: list[dt.date], name: str) -> Response:
     facts = get_facts()
     events = [
         ics.Event(uid=f"{a.reference}@appointments.hirondelle", start=a.starts_at, end=a.ends_at,
@@ -74,11 +76,31 @@ def day_calendar(session: SessionDep, now: Now, day: DayQuery = None) -> Respons
                       f"Phone: {a.contact_phone}" if a.contact_phone else None,
                       f"Language: {a.language}", f"Booked via: {a.channel}", f"Seat: {a.seat}"])),
                   location=facts.address)
-        for a in console.appointments_on(session, day) if a.status == "booked"
+        for day in days for a in console.appointments_on(session, day) if a.status == "booked"
     ]
-    body = ics.calendar(events, stamp=now, name=f"{facts.name} {day.isoformat()}")
+    body = ics.calendar(events, stamp=now, name=f"{facts.name} {name}")
     return Response(content=body, media_type="text/calendar; charset=utf-8", headers={
-        "Content-Disposition": f'attachment; filename="appointments-{day.isoformat()}.ics"'})
+        "Content-Disposition": f'attachment; filename="appointments-{name}.ics"'})
+
+
+ICS = {200: {"content": {"text/calendar": {}}, "description": "An RFC 5545 calendar"}}
+
+
+@router.get("/appointments.ics", response_class=Response, summary="A day's booked appointments as iCalendar",
+            responses=ICS)
+def day_calendar(session: SessionDep, now: Now, day: DayQuery = None) -> Response:
+    day = day or _today(now)
+    return _calendar(session, now, [day], day.isoformat())
+
+
+@feed.get("/calendar.ics", response_class=Response, responses={**ICS, 401: {"model": ErrorOut}},
+          summary="Calendar feed for calendar apps: booked appointments from today, for the booking horizon")
+def calendar_feed(session: SessionDep, now: Now, token: Annotated[str, Query(max_length=200)] = "") -> Response:
+    if accounts.by_feed_token(session, token) is None:
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "unknown or revoked feed token")
+    today = _today(now)
+    days = [today + dt.timedelta(days=i) for i in range(get_facts().horizon_days + 1)]
+    return _calendar(session, now, days, "feed")
 
 
 @router.get("/closures", response_model=ClosureList, summary="Closure days from a date (default today)")

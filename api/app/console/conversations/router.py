@@ -1,0 +1,271 @@
+"""The counsellors' API for conversations: the queue, a transcript, take / release /
+close, replies on the user's channel, internal notes, and a live stream of queue
+changes. Conversations are addressed by opaque ids, never by phone numbers."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import AsyncIterator
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Header, HTTPException, Request, status
+from fastapi.responses import StreamingResponse
+from pydantic import BaseModel, Field, field_validator
+from sqlalchemy import case, func, select
+from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
+
+from app.appointments.models import Appointment
+from app.console.accounts import service as accounts
+from app.console.accounts.models import ConsoleEvent, ConversationNote, Counsellor
+from app.console.auth import Principal, require_counsellor
+from app.conversations import repository
+from app.conversations.models import Conversation, Direction, HandoffState, Message
+from app.conversations.schemas import check_message_text
+from app.core.db import get_session, get_sessionmaker, utcnow
+from app.core.settings import get_settings
+from app.handoff import service as handoff
+
+router = APIRouter(prefix="/api/console", tags=["console: conversations"],
+                   responses={401: {"description": "Not signed in"},
+                              403: {"description": "Missing CSRF token, or not allowed"}})
+SessionDep = Annotated[Session, Depends(get_session)]
+Me = Annotated[Principal, Depends(require_counsellor)]
+FIRST_WORDS = 80
+
+
+class TextIn(BaseModel):
+    text: str = Field(description="1 to 2,000 characters")
+
+    @field_validator("text")
+    @classmethod
+    def _text(cls, value: str) -> str:
+        return check_message_text(value)
+
+
+class QueueItem(BaseModel):
+    id: str
+    state: HandoffState
+    urgent: bool
+    danger_category: str | None
+    reason: str | None
+    language: str | None
+    channel: str
+    waiting_since: datetime | None
+    first_words: str
+    counsellor: str | None
+    needs_interpreter: bool
+    safe_to_contact: bool | None
+    discreet: bool
+
+
+class TranscriptMessage(BaseModel):
+    id: int
+    direction: str
+    kind: str | None
+    text: str
+    language: str | None
+    understood: str | None
+    counsellor: str | None
+    media: list[dict[str, str]]
+    created_at: datetime
+
+
+class Note(BaseModel):
+    id: int
+    counsellor: str | None
+    text: str
+    created_at: datetime
+
+
+class AppointmentOut(BaseModel):
+    reference: str
+    service: str
+    start: datetime
+    status: str
+
+
+class Transcript(BaseModel):
+    conversation: QueueItem
+    messages: list[TranscriptMessage]
+    notes: list[Note]
+    appointments: list[AppointmentOut]
+
+
+def _names(session: Session) -> dict[int, str]:
+    return dict(session.execute(select(Counsellor.id, Counsellor.display_name)).all())
+
+
+def _spoken(session: Session) -> set[str]:
+    online = accounts.online_counsellors(session, get_settings(), utcnow())
+    spoken: set[str] = set()
+    for account in session.scalars(select(Counsellor).where(Counsellor.id.in_(online))):
+        spoken.update(account.language_list)
+    return spoken
+
+
+def _first_words(session: Session, conv: Conversation) -> str:
+    stmt = select(Message.text).where(Message.conversation_id == conv.id, Message.direction == Direction.inbound)
+    if conv.waiting_since is not None:
+        stmt = stmt.where(Message.created_at >= conv.waiting_since)
+    text = session.scalar(stmt.order_by(Message.id).limit(1)) or ""
+    return text if len(text) <= FIRST_WORDS else text[:FIRST_WORDS - 1] + "…"
+
+
+def _item(session: Session, conv: Conversation, names: dict[int, str], spoken: set[str]) -> dict[str, Any]:
+    return {"id": conv.id, "state": conv.handoff_state, "urgent": conv.urgent, "danger_category": conv.danger_category,
+            "reason": conv.handoff_reason, "language": conv.language, "channel": conv.channel,
+            "waiting_since": conv.waiting_since, "first_words": _first_words(session, conv),
+            "counsellor": names.get(conv.counsellor_id) if conv.counsellor_id else None,
+            "needs_interpreter": bool(conv.language) and conv.language not in spoken,
+            "safe_to_contact": conv.safe_to_contact, "discreet": conv.discreet}
+
+
+def _conversation(session: Session, conversation_id: str) -> Conversation:
+    conv = repository.get_by_id(session, conversation_id) if len(conversation_id) <= 36 else None
+    if conv is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "no such conversation")
+    return conv
+
+
+@router.get("/queue", response_model=list[QueueItem],
+            summary="Conversations waiting for or held by a counsellor: urgent first, then by waiting time")
+def queue(me: Me, session: SessionDep, language: str | None = None) -> list[dict[str, Any]]:
+    stmt = (select(Conversation)
+            .where(Conversation.handoff_state.in_([HandoffState.waiting, HandoffState.taken]))
+            .order_by(case((Conversation.urgent.is_(True), 0), else_=1), Conversation.waiting_since))
+    if language:
+        stmt = stmt.where(Conversation.language == language)
+    names, spoken = _names(session), _spoken(session)
+    return [_item(session, conv, names, spoken) for conv in session.scalars(stmt)]
+
+
+@router.get("/conversations/{conversation_id}", response_model=Transcript,
+            responses={404: {"description": "No such conversation"}})
+def transcript(conversation_id: str, me: Me, session: SessionDep) -> dict[str, Any]:
+    conv = _conversation(session, conversation_id)
+    names, spoken = _names(session), _spoken(session)
+    messages = [{"id": m.id, "direction": str(m.direction), "kind": m.kind, "text": m.text, "language": m.language,
+                 "understood": m.intent, "counsellor": names.get(m.counsellor_id) if m.counsellor_id else None,
+                 "media": json.loads(m.media) if m.media else [], "created_at": m.created_at}
+                for m in repository.history(session, conv, limit=500)]
+    notes = [{"id": n.id, "counsellor": names.get(n.counsellor_id) if n.counsellor_id else None, "text": n.text,
+              "created_at": n.created_at}
+             for n in session.scalars(select(ConversationNote).where(ConversationNote.conversation_id == conv.id)
+                                      .order_by(ConversationNote.id))]
+    appts = [{"reference": a.reference, "service": a.service, "start": a.starts_at, "status": a.status}
+             for a in session.scalars(select(Appointment).where(Appointment.conversation_id == conv.id)
+                                      .order_by(Appointment.starts_at))]
+    accounts.audit(session, me.id, "open", conv.id)
+    return {"conversation": _item(session, conv, names, spoken), "messages": messages, "notes": notes,
+            "appointments": appts}
+
+
+@router.post("/conversations/{conversation_id}/take", response_model=QueueItem,
+             responses={404: {"description": "No such conversation"},
+                        409: {"description": "Another counsellor took it first"}})
+def take(conversation_id: str, me: Me, session: SessionDep) -> dict[str, Any]:
+    conv = _conversation(session, conversation_id)
+    if not handoff.take(session, conv.id, me.account):
+        session.refresh(conv)
+        if conv.counsellor_id == me.id:
+            return _item(session, conv, _names(session), _spoken(session))
+        raise HTTPException(status.HTTP_409_CONFLICT, "another counsellor has taken this conversation")
+    session.refresh(conv)
+    # A booking in progress is dropped: a person answers now (best effort, after commit).
+    session.commit()
+    from app.conversations import rasa
+
+    rasa.clear_form(conv.id)
+    return _item(session, conv, _names(session), _spoken(session))
+
+
+def _held(session: Session, conversation_id: str, me: Principal) -> Conversation:
+    conv = _conversation(session, conversation_id)
+    if conv.handoff_state != HandoffState.taken or conv.counsellor_id != me.id:
+        raise HTTPException(status.HTTP_409_CONFLICT, "take this conversation first")
+    return conv
+
+
+@router.post("/conversations/{conversation_id}/release", response_model=QueueItem,
+             summary="Put it back in the queue (the user is told)")
+def release(conversation_id: str, me: Me, session: SessionDep) -> dict[str, Any]:
+    conv = _held(session, conversation_id, me)
+    handoff.requeue(session, conv, "handoff_released", counsellor_id=me.id)
+    accounts.audit(session, me.id, "release", conv.id)
+    return _item(session, conv, _names(session), _spoken(session))
+
+
+@router.post("/conversations/{conversation_id}/close", response_model=QueueItem,
+             summary="Hand the conversation back to the assistant (the user is told)")
+def close(conversation_id: str, me: Me, session: SessionDep) -> dict[str, Any]:
+    conv = _conversation(session, conversation_id)
+    if conv.handoff_state == HandoffState.taken and conv.counsellor_id != me.id:
+        raise HTTPException(status.HTTP_409_CONFLICT, "another counsellor holds this conversation")
+    if not handoff.close(session, conv, me.id):
+        raise HTTPException(status.HTTP_409_CONFLICT, "this conversation is not in the queue")
+    accounts.audit(session, me.id, "close", conv.id)
+    return _item(session, conv, _names(session), _spoken(session))
+
+
+@router.post("/conversations/{conversation_id}/reply", status_code=201,
+             responses={409: {"description": "Take the conversation first"},
+                        422: {"description": "Empty or over-long text"}})
+def reply(conversation_id: str, body: TextIn, me: Me, session: SessionDep) -> dict[str, Any]:
+    conv = _held(session, conversation_id, me)
+    msg = handoff.reply(session, conv, me.account, body.text)
+    return {"id": msg.id, "status": msg.status, "channel": msg.channel}
+
+
+@router.post("/conversations/{conversation_id}/notes", response_model=Note, status_code=201)
+def add_note(conversation_id: str, body: TextIn, me: Me, session: SessionDep) -> dict[str, Any]:
+    conv = _conversation(session, conversation_id)
+    note = ConversationNote(conversation_id=conv.id, counsellor_id=me.id, text=body.text, created_at=utcnow())
+    session.add(note)
+    session.flush()
+    accounts.audit(session, me.id, "note", conv.id)
+    return {"id": note.id, "counsellor": me.account.display_name, "text": note.text, "created_at": note.created_at}
+
+
+def _events_after(after: int) -> list[dict[str, Any]]:
+    with get_sessionmaker()() as session:
+        rows = session.scalars(select(ConsoleEvent).where(ConsoleEvent.id > after).order_by(ConsoleEvent.id).limit(100))
+        return [{"id": e.id, "kind": e.kind, "conversation_id": e.conversation_id, "urgent": e.urgent,
+                 "counsellor_id": e.counsellor_id, "at": e.created_at.isoformat()} for e in rows]
+
+
+def _last_event_id() -> int:
+    with get_sessionmaker()() as session:
+        return session.scalar(select(func.max(ConsoleEvent.id))) or 0
+
+
+async def _stream(request: Request, start: int) -> AsyncIterator[str]:
+    settings = get_settings()
+    last, started, beat = start, time.monotonic(), time.monotonic()
+    yield "retry: 2000\n\n"
+    while time.monotonic() - started < settings.widget_stream_seconds:
+        if await request.is_disconnected():
+            return
+        for item in await run_in_threadpool(_events_after, last):
+            last = item["id"]
+            yield f"id: {last}\nevent: {item['kind']}\ndata: {json.dumps(item)}\n\n"
+        if time.monotonic() - beat > settings.widget_heartbeat_seconds:
+            beat = time.monotonic()
+            yield ": keep-alive\n\n"
+        await asyncio.sleep(settings.widget_poll_seconds)
+
+
+@router.get("/events", responses={200: {"content": {"text/event-stream": {}},
+                                        "description": "Server-sent events: waiting, urgent, alert, danger, taken, "
+                                                       "released, closed, message, replied, updated"}})
+async def events(request: Request, me: Me,
+                 last_event_id: Annotated[str | None, Header(max_length=20)] = None) -> StreamingResponse:
+    if last_event_id and last_event_id.isdigit() and len(last_event_id) <= 18:
+        start = int(last_event_id)
+    else:
+        start = await run_in_threadpool(_last_event_id)
+    return StreamingResponse(_stream(request, start), media_type="text/event-stream",
+                             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})

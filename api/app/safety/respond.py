@@ -1,0 +1,87 @@
+"""What the gateway does with a danger message: answer at once in the user's language
+(112 first for a life at stake, the help line that fits, an honest word on when a
+counsellor will see it), put the conversation in the queue marked urgent, alert the
+counsellor who holds it or the person on call. Rasa is never involved: this works
+when the assistant is down."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from app.conversations.models import Conversation, HandoffState, Message, MessageKind, MessageStatus
+from app.handoff import alerts
+from app.handoff import service as handoff
+from app.handoff.availability import availability
+from app.i18n.catalogue import format_when, render
+from app.safety.screen import Category, Level, Screening
+
+log = logging.getLogger("app.safety")
+
+# Violence and trafficking: the person may not be alone with their phone.
+DISCREET = {Category.violence, Category.trafficking}
+
+
+def reply_texts(screening: Screening, language: str, conv: Conversation, now: datetime,
+                session: Session, *, on_call_alerted: bool) -> list[str]:
+    category = screening.category
+    assert category is not None
+    first = render(f"danger_{category.value}", language).text
+    avail = availability(session, now)
+    if conv.handoff_state == HandoffState.taken:
+        when = render("danger_when_taken", language).text
+    elif avail.soon:
+        when = render("danger_when_soon", language).text
+    elif avail.next_opening is not None:
+        when = render("danger_when_later", language, when=format_when(language, avail.next_opening)).text
+    else:
+        when = render("danger_when_unknown", language).text
+    if on_call_alerted:
+        when += " " + render("danger_on_call", language).text
+    texts = [first, when]
+    if category in DISCREET and not conv.asked_safe_to_contact:
+        texts.append(render("ask_safe_to_contact", language).text)
+    return texts
+
+
+def respond(session: Session, conv: Conversation, inbound: Message, screening: Screening,
+            language: str, now: datetime) -> list[str]:
+    """Mark the conversation urgent, alert whoever must know, return the texts to send."""
+    category = screening.category
+    assert category is not None
+    inbound.intent = f"danger:{category.value}"
+    inbound.status = (MessageStatus.for_counsellor if conv.handoff_state == HandoffState.taken
+                      else MessageStatus.answered)
+    was_taken = conv.handoff_state == HandoffState.taken
+    handoff.start(session, conv, handoff.Reason.danger, urgent=True, category=category.value, now=now)
+    if category in DISCREET or any(c in DISCREET for c in screening.categories):
+        conv.discreet = True
+    if was_taken:
+        handoff.event(session, "danger", conv, urgent=True, counsellor_id=conv.counsellor_id)
+    on_call = alerts.alert_urgent(session, conv, now) if not was_taken else False
+    texts = reply_texts(screening, language, conv, now, session, on_call_alerted=on_call)
+    if (category in DISCREET or conv.discreet) and not conv.asked_safe_to_contact:
+        conv.asked_safe_to_contact = True
+    log.warning("conversation %s: danger screen %s (%s)", conv.id, screening.level, category)
+    return texts
+
+
+def choose_language(conv: Conversation, detected: str | None, screening: Screening) -> str:
+    """The user's language for the danger reply, never a menu: the conversation's or
+    the detected one, else the language whose phrase list matched."""
+    if detected:
+        return detected
+    if conv.language:
+        return conv.language
+    if screening.languages:
+        return screening.languages[0]
+    return "en"
+
+
+def is_life(screening: Screening) -> bool:
+    return screening.level is Level.life
+
+
+__all__ = ["respond", "choose_language", "is_life", "MessageKind"]

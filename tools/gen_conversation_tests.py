@@ -21,7 +21,7 @@ TOPICS = {
     "ask_legal_hours": "utter_legal_hours", "ask_contact": "utter_contact", "ask_languages": "utter_languages",
     "ask_home_visit": "utter_home_visit", "ask_order_to_leave": "utter_order_to_leave",
     "ask_legal_advice": "utter_legal_advice", "ask_cost": "utter_cost",
-    "ask_confidentiality": "utter_confidentiality", "request_counsellor": "utter_counsellor",
+    "ask_confidentiality": "utter_confidentiality", "request_counsellor": "action_request_handoff",
 }
 
 

@@ -13,6 +13,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from app.i18n.catalogue import LANGUAGES, load_catalogue, render  # noqa: E402
+from tests.fakes.fake_twilio import FakeTwilio, TwilioWebhooks  # noqa: E402
 from tools.stack import MODEL, Stack  # noqa: E402
 
 SWITCH = {"fr": "en français", "nl": "in het Nederlands", "en": "English please", "es": "en español",
@@ -20,11 +21,25 @@ SWITCH = {"fr": "en français", "nl": "in het Nederlands", "en": "English please
 from tools.gen_conversation_tests import TOPICS  # noqa: E402  (the same topics as the Rasa tests)
 
 
+TWILIO = {"TWILIO_AUTH_TOKEN": "e2e-twilio-auth-token", "TWILIO_ACCOUNT_SID": "AC" + "e2e0" * 8,
+          "TWILIO_SMS_NUMBER": "+3228880000", "TWILIO_WHATSAPP_NUMBER": "+3228880001"}
+
+
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory):
+def fake_twilio():
+    with FakeTwilio() as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory, fake_twilio: FakeTwilio):
     assert MODEL.exists(), "train the model first: make train"
     db = tmp_path_factory.mktemp("e2e") / "gateway.db"
-    with Stack(database_url=f"sqlite:///{db}") as s:
+    s = Stack(database_url=f"sqlite:///{db}", extra_env={**TWILIO, "TWILIO_API_BASE_URL": fake_twilio.url,
+                                                        "OUTBOX_POLL_SECONDS": "0.2"})
+    # Twilio signs against the public URL, which is the stack's own here.
+    s.env["PUBLIC_BASE_URL"] = s.url
+    with s:
         yield s
 
 
@@ -92,6 +107,110 @@ def test_rasa_outage_is_a_503_and_the_message_is_kept(tmp_path: Path) -> None:
         assert r.status_code == 503
         assert r.json()["language"] == "de"
         assert r.json()["messages"][0]["text"] == render("service_unavailable", "de").text
+
+
+def test_a_life_threatening_message_gets_112_with_rasa_stopped(tmp_path: Path) -> None:
+    with Stack(database_url=f"sqlite:///{tmp_path / 'g.db'}", with_bot=False) as s:
+        r = httpx.post(f"{s.url}/api/chat", json={"sender": "x", "text": "je veux mourir, j'en peux plus"})
+        assert r.status_code == 200, r.text
+        assert r.json()["language"] == "fr"
+        assert "112" in r.json()["messages"][0]["text"]
+
+
+def _console_login(stack: Stack, username: str) -> tuple[httpx.Client, dict[str, str]]:
+    import subprocess
+
+    env = {**stack.env, "CONSOLE_PASSWORD": "e2e console password"}
+    subprocess.run([str(ROOT / ".venv-api/bin/python"), "-m", "app.console.accounts.cli", "create-counsellor",
+                    "--username", username, "--name", username.capitalize(), "--languages", "fr,en"],
+                   cwd=ROOT / "api", env=env, check=True, capture_output=True)
+    client = httpx.Client(base_url=stack.url, timeout=30)
+    r = client.post("/api/console/login", json={"username": username, "password": "e2e console password"})
+    assert r.status_code == 200, r.text
+    return client, {"X-CSRF-Token": r.json()["csrf_token"]}
+
+
+def _waiting_texts(lang: str) -> list[str]:
+    return [render(k, lang, when="X").text.split("X")[0] for k in
+            ("handoff_waiting_soon", "handoff_waiting_later", "handoff_waiting_unknown")]
+
+
+def test_widget_and_sms_users_reach_a_counsellor_and_come_back_to_the_assistant(
+        stack: Stack, fake_twilio: FakeTwilio) -> None:
+    import time
+    import xml.etree.ElementTree as ET
+
+    # A widget user asks for a person, in French.
+    token = httpx.post(f"{stack.url}/api/widget/session").json()["token"]
+    r = httpx.post(f"{stack.url}/api/widget/messages", json={"token": token, "text": "je veux parler à un humain"},
+                   timeout=30)
+    assert r.status_code == 200, r.text
+    assert any(r.json()["messages"][-1]["text"].startswith(t) for t in _waiting_texts("fr")), r.json()
+    # An SMS user asks for a person, in English (a signed Twilio webhook).
+    tw = TwilioWebhooks(TWILIO["TWILIO_AUTH_TOKEN"], stack.url, TWILIO["TWILIO_ACCOUNT_SID"],
+                        TWILIO["TWILIO_SMS_NUMBER"], TWILIO["TWILIO_WHATSAPP_NUMBER"])
+    params = tw.inbound("+32470555123", "can someone call me please")
+    r = httpx.post(f"{stack.url}/webhooks/twilio/sms", data=params,
+                   headers={"X-Twilio-Signature": tw.sign(f"{stack.url}/webhooks/twilio/sms", params)}, timeout=30)
+    assert r.status_code == 200, r.text
+    twiml = " ".join(m.findtext("Body") or m.text or "" for m in ET.fromstring(r.text).iter("Message"))
+    assert any(t in twiml for t in _waiting_texts("en")), twiml
+
+    console, csrf = _console_login(stack, "sarah")
+    queue = console.get("/api/console/queue").json()
+    assert {q["channel"] for q in queue} >= {"web", "sms"}, queue
+    assert not any("+32470555123" in json_text for json_text in [str(q) for q in queue])  # ids, never numbers
+    for item in queue:
+        assert console.post(f"/api/console/conversations/{item['id']}/take", headers=csrf).status_code == 200
+        r = console.post(f"/api/console/conversations/{item['id']}/reply", headers=csrf,
+                         json={"text": "Bonjour, je suis là." if item["channel"] == "web" else "Hello, I am here."})
+        assert r.status_code == 201, r.text
+
+    # The widget shows the person's reply, marked as a person's.
+    history = httpx.get(f"{stack.url}/api/widget/history", params={"token": token}).json()["messages"]
+    person = [m for m in history if m["kind"] == "counsellor"]
+    assert person and person[-1]["text"] == "Bonjour, je suis là." and person[-1]["author"] == "Sarah"
+    # The SMS user gets it through Twilio, with the counsellor's first name.
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and not any("Hello, I am here." in m.form.get("Body", "")
+                                                   for m in fake_twilio.messages()):
+        time.sleep(0.2)
+    sent = [m.form for m in fake_twilio.messages() if "Hello, I am here." in m.form.get("Body", "")]
+    assert sent and sent[0]["To"] == "+32470555123" and sent[0]["Body"].startswith("Sarah")
+
+    # While taken, the assistant is silent: the user's message goes to the counsellor.
+    r = httpx.post(f"{stack.url}/api/widget/messages", json={"token": token, "text": "merci, j'ai une question"},
+                   timeout=30)
+    assert r.json()["messages"] == []
+    # Closed: the next message is answered by the assistant again.
+    for item in queue:
+        assert console.post(f"/api/console/conversations/{item['id']}/close", headers=csrf).status_code == 200
+    r = httpx.post(f"{stack.url}/api/widget/messages", json={"token": token, "text": "quels sont vos horaires ?"},
+                   timeout=30)
+    assert r.json()["messages"][-1]["text"] == render("utter_social_hours", "fr").text
+    transcript = console.get(f"/api/console/conversations/{queue[0]['id']}").json()
+    assert any(m["understood"] == "request_counsellor" for m in transcript["messages"]), transcript["messages"]
+
+
+def test_two_misunderstandings_offer_a_counsellor(stack: Stack) -> None:
+    s = "miss-en"
+    chat(stack, s, "English please")
+    first = chat(stack, s, "3")["messages"][-1]["text"]
+    assert first == render("utter_default", "en").text
+    second = chat(stack, s, "4")["messages"][-1]["text"]
+    assert second == render("utter_offer_counsellor", "en").text
+    accepted = chat(stack, s, "yes")["messages"][-1]["text"]
+    assert any(accepted.startswith(t) for t in _waiting_texts("en")), accepted
+
+
+def test_a_counsellor_asked_mid_booking_drops_the_booking(stack: Stack) -> None:
+    s = "mid-tr"
+    chat(stack, s, "Türkçe lütfen")
+    chat(stack, s, "randevu almak istiyorum")
+    reply = chat(stack, s, "insan ile konuşmak istiyorum")["messages"][-1]["text"]
+    assert any(reply.startswith(t) for t in _waiting_texts("tr")), reply
+    # The booking is gone: a "1" is no longer read as a choice of service.
+    assert chat(stack, s, "saatleriniz nedir?")["messages"][-1]["text"] == render("utter_social_hours", "tr").text
 
 
 def _reference(text: str) -> str:

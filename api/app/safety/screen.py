@@ -141,20 +141,25 @@ class Pattern:
     category: Category
     words: tuple[_Word, ...]
 
-    def search(self, toks: list[str]) -> bool:
-        first = self.words[0]
-        for start, tok in enumerate(toks):
-            if first.matches(tok) and self._rest(toks, start + 1, 1):
+    def search(self, hits: list[set[int]]) -> bool:
+        """``hits[i]``: the ids of the pattern words that token i matches."""
+        first = id(self.words[0])
+        for start in range(len(hits)):
+            if first in hits[start] and self._rest(hits, start + 1, 1):
                 return True
         return False
 
-    def _rest(self, toks: list[str], pos: int, k: int) -> bool:
+    def _rest(self, hits: list[set[int]], pos: int, k: int) -> bool:
         if k == len(self.words):
             return True
-        for i in range(pos, min(len(toks), pos + MAX_GAP + 1)):
-            if self.words[k].matches(toks[i]) and self._rest(toks, i + 1, k + 1):
+        wid = id(self.words[k])
+        for i in range(pos, min(len(hits), pos + MAX_GAP + 1)):
+            if wid in hits[i] and self._rest(hits, i + 1, k + 1):
                 return True
         return False
+
+
+_WORDS: dict[tuple, _Word] = {}
 
 
 def _compile_word(raw: str) -> _Word:
@@ -166,7 +171,8 @@ def _compile_word(raw: str) -> _Word:
             options.append((stem, any_start, any_end))
     if not options:
         raise ValueError(f"empty word in pattern: {raw!r}")
-    return _Word(tuple(options))
+    # One object per distinct word, so that the per-message memo is shared.
+    return _WORDS.setdefault(tuple(options), _Word(tuple(options)))
 
 
 def compile_pattern(source: str, language: str, category: Category) -> Pattern:
@@ -179,6 +185,78 @@ def compile_pattern(source: str, language: str, category: Category) -> Pattern:
     if not words:
         raise ValueError(f"empty pattern in {language}/{category}")
     return Pattern(source, language, category, tuple(words))
+
+
+def _deletions(text: str) -> set[str]:
+    return {text} | {text[:i] + text[i + 1:] for i in range(len(text))}
+
+
+class _Index:
+    """Which pattern words can match a token, without trying all of them: exact stems in
+    a dict, prefixes and suffixes by their length, typos through a one-deletion index
+    (any two strings one edit apart share a string once one letter is deleted from
+    each). Candidates are then confirmed with ``_Word.matches``."""
+
+    def __init__(self, words: list[_Word]) -> None:
+        self.exact: dict[str, set[int]] = {}
+        self.prefix: dict[str, set[int]] = {}
+        self.suffix: dict[str, set[int]] = {}
+        self.infix: list[_Word] = []
+        self.fuzzy: dict[str, set[int]] = {}        # deletion variant -> exact stems' words
+        self.fuzzy_prefix: dict[int, dict[str, set[int]]] = {}  # stem length -> variant -> words
+        self.by_id = {id(w): w for w in words}
+        for word in words:
+            wid = id(word)
+            for stem, any_start, any_end in word.options:
+                if any_start and any_end:
+                    self.infix.append(word)
+                elif any_end:
+                    self.prefix.setdefault(stem, set()).add(wid)
+                    if len(stem) >= FUZZY_MIN_LEN:
+                        table = self.fuzzy_prefix.setdefault(len(stem), {})
+                        for variant in _deletions(stem):
+                            table.setdefault(variant, set()).add(wid)
+                elif any_start:
+                    self.suffix.setdefault(stem, set()).add(wid)
+                else:
+                    self.exact.setdefault(stem, set()).add(wid)
+                    if len(stem) >= FUZZY_MIN_LEN:
+                        for variant in _deletions(stem):
+                            self.fuzzy.setdefault(variant, set()).add(wid)
+        self.prefix_lengths = sorted({len(k) for k in self.prefix})
+        self.suffix_lengths = sorted({len(k) for k in self.suffix})
+
+    def hits(self, tok: str) -> set[int]:
+        candidates: set[int] = set(self.exact.get(tok, ()))
+        for n in self.prefix_lengths:
+            if n > len(tok):
+                break
+            candidates |= self.prefix.get(tok[:n], set())
+        for n in self.suffix_lengths:
+            if n > len(tok):
+                break
+            candidates |= self.suffix.get(tok[-n:], set())
+        if len(tok) >= FUZZY_MIN_LEN - 1:
+            variants = _deletions(tok)
+            for variant in variants:
+                candidates |= self.fuzzy.get(variant, set())
+            for n, table in self.fuzzy_prefix.items():
+                for cut in (n - 1, n, n + 1):
+                    if cut <= len(tok):
+                        for variant in _deletions(tok[:cut]):
+                            candidates |= table.get(variant, set())
+        found = {wid for wid in candidates if self.by_id[wid].matches(tok)}
+        found.update(id(w) for w in self.infix if w.matches(tok))
+        return found
+
+
+@lru_cache
+def _index() -> _Index:
+    words: dict[int, _Word] = {}
+    for pattern in load_patterns():
+        for word in pattern.words:
+            words[id(word)] = word
+    return _Index(list(words.values()))
 
 
 @lru_cache
@@ -226,8 +304,13 @@ def screen(text: str) -> Screening:
     if not toks:
         return result
     counts: dict[str, int] = {}
+    index = _index()
+    hits = [index.hits(tok) for tok in toks]
+    present = set().union(*hits)
     for pattern in load_patterns():
-        if pattern.search(toks):
+        if id(pattern.words[0]) not in present:
+            continue
+        if pattern.search(hits):
             if pattern.category not in result.categories:
                 result.categories.append(pattern.category)
             counts[pattern.language] = counts.get(pattern.language, 0) + 1

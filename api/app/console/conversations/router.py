@@ -8,7 +8,7 @@ import asyncio
 import json
 import time
 from collections.abc import AsyncIterator
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Request, status
@@ -35,6 +35,7 @@ router = APIRouter(prefix="/api/console", tags=["console: conversations"],
 SessionDep = Annotated[Session, Depends(get_session)]
 Me = Annotated[Principal, Depends(require_counsellor)]
 FIRST_WORDS = 80
+HANDOFF_TRIGGER_WINDOW = timedelta(seconds=15)
 
 
 class TextIn(BaseModel):
@@ -110,7 +111,8 @@ def _spoken(session: Session) -> set[str]:
 def _first_words(session: Session, conv: Conversation) -> str:
     stmt = select(Message.text).where(Message.conversation_id == conv.id, Message.direction == Direction.inbound)
     if conv.waiting_since is not None:
-        stmt = stmt.where(Message.created_at >= conv.waiting_since)
+        # The message that started the handoff was stored a moment before it started.
+        stmt = stmt.where(Message.created_at >= conv.waiting_since - HANDOFF_TRIGGER_WINDOW)
     text = session.scalar(stmt.order_by(Message.id).limit(1)) or ""
     return text if len(text) <= FIRST_WORDS else text[:FIRST_WORDS - 1] + "…"
 

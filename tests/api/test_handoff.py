@@ -411,6 +411,7 @@ def test_saturday_afternoon_and_friday_two_pm(session) -> None:
     # Friday 4 December, 14:00: the legal permanence is open; "soon" only with someone signed in.
     avail = availability(session, _at(2026, 12, 4, 14, 0))
     assert avail.open_now and not avail.soon
+    session.commit()  # SQLite: end the read transaction before another session writes
     make_account("sarah")
     from app.console.accounts import service as accounts
     from app.console.accounts.models import Counsellor
@@ -450,12 +451,14 @@ def test_idle_counsellor_conversation_goes_back_and_urgent_cases_realert(client,
     # Outside the permanences or with nobody signed in, the on-call person is texted,
     # neutrally (no words of the user's).
     assert len(alerts) == 1 and "kill" not in alerts[0].text
+    session.commit()
     later = datetime.now(UTC) + timedelta(minutes=11)
     tick(session, later, timedelta(seconds=30))
     session.commit()
     session.expire_all()
     alerts = session.scalars(select(Message).where(Message.conversation_id == on_call.id)).all()
     assert len(alerts) == 2  # still waiting after 10 minutes: alerted again
+    session.commit()
     csrf = sign_in(client)
     client.post(f"/api/console/conversations/{conv.id}/take", headers=csrf)
     tick(session, datetime.now(UTC) + timedelta(minutes=25), timedelta(seconds=30))

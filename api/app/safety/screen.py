@@ -141,7 +141,7 @@ class Pattern:
     category: Category
     words: tuple[_Word, ...]
 
-    def search(self, hits: list[set[int]]) -> bool:
+    def search(self, hits: list[frozenset[int]] | list[set[int]]) -> bool:
         """``hits[i]``: the ids of the pattern words that token i matches."""
         first = id(self.words[0])
         for start in range(len(hits)):
@@ -203,7 +203,7 @@ class _Index:
         self.suffix: dict[str, set[int]] = {}
         self.infix: list[_Word] = []
         self.fuzzy: dict[str, set[int]] = {}        # deletion variant -> exact stems' words
-        self.fuzzy_prefix: dict[int, dict[str, set[int]]] = {}  # stem length -> variant -> words
+        self.fuzzy_prefix: dict[str, set[int]] = {}  # deletion variant -> prefix stems' words
         self.by_id = {id(w): w for w in words}
         for word in words:
             wid = id(word)
@@ -213,9 +213,8 @@ class _Index:
                 elif any_end:
                     self.prefix.setdefault(stem, set()).add(wid)
                     if len(stem) >= FUZZY_MIN_LEN:
-                        table = self.fuzzy_prefix.setdefault(len(stem), {})
                         for variant in _deletions(stem):
-                            table.setdefault(variant, set()).add(wid)
+                            self.fuzzy_prefix.setdefault(variant, set()).add(wid)
                 elif any_start:
                     self.suffix.setdefault(stem, set()).add(wid)
                 else:
@@ -223,10 +222,20 @@ class _Index:
                     if len(stem) >= FUZZY_MIN_LEN:
                         for variant in _deletions(stem):
                             self.fuzzy.setdefault(variant, set()).add(wid)
+        self._cache: dict[str, frozenset[int]] = {}
         self.prefix_lengths = sorted({len(k) for k in self.prefix})
         self.suffix_lengths = sorted({len(k) for k in self.suffix})
 
-    def hits(self, tok: str) -> set[int]:
+    def hits(self, tok: str) -> frozenset[int]:
+        # People reuse the same words: a token's matches are remembered (bounded).
+        found = self._cache.get(tok)
+        if found is None:
+            if len(self._cache) > 100_000:
+                self._cache.clear()
+            found = self._cache[tok] = frozenset(self._hits(tok))
+        return found
+
+    def _hits(self, tok: str) -> set[int]:
         candidates: set[int] = set(self.exact.get(tok, ()))
         for n in self.prefix_lengths:
             if n > len(tok):
@@ -240,11 +249,15 @@ class _Index:
             variants = _deletions(tok)
             for variant in variants:
                 candidates |= self.fuzzy.get(variant, set())
-            for n, table in self.fuzzy_prefix.items():
-                for cut in (n - 1, n, n + 1):
-                    if cut <= len(tok):
-                        for variant in _deletions(tok[:cut]):
-                            candidates |= table.get(variant, set())
+            # A prefix stem one typo away from the start of the token: the token's
+            # starts (of any length) meet the stem in the deletion index.
+            starts: set[str] = set()
+            for cut in range(FUZZY_MIN_LEN - 1, len(tok) + 1):
+                starts |= _deletions(tok[:cut])
+            for variant in starts:
+                hit = self.fuzzy_prefix.get(variant)
+                if hit:
+                    candidates |= hit
         found = {wid for wid in candidates if self.by_id[wid].matches(tok)}
         found.update(id(w) for w in self.infix if w.matches(tok))
         return found

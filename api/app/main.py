@@ -30,6 +30,7 @@ from app.handoff.router import router as handoff_router
 from app.health.router import router as health_router
 from app.language.detect import get_detector
 from app.nlg.router import router as nlg_router
+from app.safety.screen import screen
 
 
 @asynccontextmanager
@@ -37,6 +38,9 @@ async def lifespan(app: FastAPI):  # noqa: ANN201
     configure_logging()
     settings = get_settings()
     get_detector().warm_up()
+    # The danger screen's phrase lists load at start-up: a broken list stops the gateway
+    # here, never one message at a time.
+    screen("warm up")
     sender = outbox.start_sender(settings) if settings.scheduler_enabled else None
     reminders = (reminder_scheduler.start(settings.scheduler_interval_seconds)
                  if settings.scheduler_enabled else None)

@@ -120,6 +120,32 @@ def test_pushed_message_arrives_while_the_panel_is_closed(page: Page, stack: Sta
     expect(answers(page).last).to_contain_text("Hello, I am Sarah, a counsellor.")
 
 
+def test_a_counsellors_message_is_marked_as_a_persons(page: Page, stack: Stack) -> None:
+    """During a handoff the user always knows a person is writing: name and role shown."""
+    from app.channels.web.tokens import verify
+    from app.console.accounts.service import create_account
+    from app.conversations.models import Channel, Direction, MessageKind, MessageStatus
+    from app.conversations.repository import add_message, get_by_key
+    from app.core.db import make_engine
+    from sqlalchemy.orm import Session
+
+    open_widget(page, stack.url + "/")
+    say(page, "English please")
+    expect(answers(page)).to_have_count(1)
+    token = page.evaluate("Object.entries(localStorage).find(([k]) => k.includes(':token:'))[1]")
+    key = verify(token, stack.env["SECRET_KEY"], max_age_seconds=3600).key
+    engine = make_engine(stack.database_url)
+    with Session(engine) as s:
+        sarah = create_account(s, username="sarah-b", display_name="Sarah", password="long enough password")
+        msg = add_message(s, get_by_key(s, key), Direction.outbound, "I am here. How can I help?",
+                          channel=Channel.web, status=MessageStatus.queued, language="en")
+        msg.kind, msg.counsellor_id = MessageKind.counsellor, sarah.id
+        s.commit()
+    engine.dispose()
+    expect(answers(page).last).to_contain_text("Sarah (counsellor)", timeout=10_000)
+    expect(answers(page).last).to_contain_text("I am here. How can I help?")
+
+
 # --- right to left, phone layout --------------------------------------------------------------
 
 

@@ -110,3 +110,8 @@ class Message(Base):
     media: Mapped[str | None] = mapped_column(Text)
 
     conversation: Mapped[Conversation] = relationship(back_populates="messages", lazy="raise")
+
+
+# Messages and conversations point at counsellor accounts: their table must be known
+# wherever these models are used (imported last: that module needs only the base).
+from app.console.accounts import models as _accounts  # noqa: E402, F401

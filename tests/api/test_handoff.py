@@ -445,7 +445,7 @@ def test_idle_counsellor_conversation_goes_back_and_urgent_cases_realert(client,
     monkeypatch.setenv("ON_CALL_NUMBER", "+32470999999")
     get_settings.cache_clear()
     chat(client, "idle", "I want to kill myself")
-    conv = conv_of(session, "idle")
+    conv_id = conv_of(session, "idle").id
     on_call = session.scalars(select(Conversation).where(Conversation.key == "tel:+32470999999")).one_or_none()
     alerts = session.scalars(select(Message).where(Message.conversation_id == on_call.id)).all() if on_call else []
     # Outside the permanences or with nobody signed in, the on-call person is texted,
@@ -460,11 +460,11 @@ def test_idle_counsellor_conversation_goes_back_and_urgent_cases_realert(client,
     assert len(alerts) == 2  # still waiting after 10 minutes: alerted again
     session.commit()
     csrf = sign_in(client)
-    client.post(f"/api/console/conversations/{conv.id}/take", headers=csrf)
+    assert client.post(f"/api/console/conversations/{conv_id}/take", headers=csrf).status_code == 200
     tick(session, datetime.now(UTC) + timedelta(minutes=25), timedelta(seconds=30))
     session.commit()
     assert conv_of(session, "idle").handoff_state == HandoffState.waiting
-    texts = [m.text for m in session.scalars(select(Message).where(Message.conversation_id == conv.id))]
+    texts = [m.text for m in session.scalars(select(Message).where(Message.conversation_id == conv_id))]
     assert any("away" in t or "no longer connected" in t for t in texts)
 
 
@@ -476,3 +476,15 @@ def test_console_events_stream_the_queue(client, session) -> None:
     assert [e["kind"] for e in events][:2] == ["urgent", "alert"]
     assert all(e["urgent"] for e in events[:2])
     assert json.dumps(events)  # serialisable as sent on the stream
+
+
+def test_the_calendar_feed_works_for_calendar_apps_until_revoked(client) -> None:
+    csrf = sign_in(client)
+    url = client.post("/api/console/me/feed-token", headers=csrf).json()["url"]
+    token = url.split("token=")[1]
+    app = client.__class__(client.app)  # a calendar app: no session cookie
+    r = app.get("/api/console/calendar.ics", params={"token": token})
+    assert r.status_code == 200 and r.text.startswith("BEGIN:VCALENDAR")
+    assert app.get("/api/console/calendar.ics", params={"token": "guess"}).status_code == 401
+    assert client.delete("/api/console/me/feed-token", headers=csrf).status_code == 204
+    assert app.get("/api/console/calendar.ics", params={"token": token}).status_code == 401

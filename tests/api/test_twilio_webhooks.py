@@ -8,6 +8,8 @@ the apology (service_unavailable), the "only text" notice, a language switch.
 
 from __future__ import annotations
 
+import json
+
 import logging
 import socket
 import threading
@@ -253,6 +255,25 @@ def test_media_location_and_empty_messages_get_the_only_text_notice(api, tw, ses
     assert all("Namur" not in m.text and "50.46" not in m.text for m in stored(session))
     outbound = [m for m in stored(session) if m.direction == Direction.outbound]
     assert [(m.text, m.language, m.status) for m in outbound] == [(notice, "fr", MessageStatus.sent)] * 3
+
+
+def test_photos_and_voice_notes_during_a_handoff_reach_the_counsellor(api, tw, session) -> None:
+    from app.conversations.models import Conversation, HandoffState
+    from app.handoff import service as handoff
+
+    r = tw.post(api, WHATSAPP, tw.inbound(NUMBER, "my husband hits me, he comes back tonight", channel="whatsapp"))
+    assert any("112" in t for t in texts_of(r))  # the danger reply, on WhatsApp too
+    conv = session.scalars(select(Conversation).execution_options(**FRESH)).one()
+    assert conv.handoff_state == HandoffState.waiting and conv.urgent
+    session.commit()
+    voice = tw.inbound(NUMBER, "", channel="whatsapp", NumMedia="1", MessageType="audio",
+                       MediaContentType0="audio/ogg",
+                       MediaUrl0="https://api.twilio.com/2010-04-01/Accounts/AC/Messages/MM1/Media/ME1")
+    assert texts_of(tw.post(api, WHATSAPP, voice)) == []  # no "text only" reply during a handoff
+    last = stored(session)[-1]
+    assert last.status == MessageStatus.for_counsellor
+    assert json.loads(last.media) == [{"url": voice["MediaUrl0"], "content_type": "audio/ogg"}]
+    assert handoff  # the module the gateway routes with
 
 
 def test_a_first_message_with_only_a_picture_gets_the_notice_in_english(api, tw, session) -> None:

@@ -21,7 +21,7 @@ from app.channels import outbox
 from app.channels.twilio.inbound import Inbound, Kind, OptChange, opt_change
 from app.conversations import repository
 from app.conversations.models import Conversation, Direction, HandoffState, Message, MessageStatus
-from app.handoff import service as handoff
+from app.handoff import service as handoffs
 from app.conversations.service import handle_incoming
 from app.core.db import get_sessionmaker, utcnow
 from app.i18n.catalogue import render
@@ -159,9 +159,9 @@ def _without_assistant(session: Session, inbound: Inbound, conv: Conversation | 
         # "text only" reply.
         stored = repository.get_by_external_id(session, inbound.sid)
         assert stored is not None
-        stored.media = handoff.media_json([{"url": u, "content_type": t} for u, t in inbound.media])
+        stored.media = handoffs.media_json([{"url": u, "content_type": t} for u, t in inbound.media])
         stored.status = MessageStatus.for_counsellor
-        handoff.event(session, "message", conv, counsellor_id=conv.counsellor_id)
+        handoffs.event(session, "message", conv, counsellor_id=conv.counsellor_id)
         session.commit()
         return Result()
     notice = repository.add_message(session, conv, Direction.outbound, render("only_text", conv.language).text,

@@ -31,11 +31,14 @@ from app.safety.screen import LANGUAGES, LIFE, Category, Level, screen  # noqa: 
 
 
 def danger_set(kind: str, lang: str) -> list[tuple[str, Category]]:
-    path = ROOT / "tests" / "safety" / kind / f"{lang}.yml"
-    if not path.exists():
-        return []
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    return [(m["text"], Category(m["category"])) for m in data["messages"]]
+    """Every file of the set for a language: <lang>.yml and <lang>-<part>.yml (several hands)."""
+    rows = []
+    for path in sorted((ROOT / "tests" / "safety" / kind).glob(f"{lang}*.yml")):
+        if path.stem != lang and not path.stem.startswith(f"{lang}-"):
+            continue
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        rows += [(m["text"], Category(m["category"])) for m in data["messages"]]
+    return rows
 
 
 def ordinary_messages(lang: str) -> list[tuple[str, str]]:

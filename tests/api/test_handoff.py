@@ -11,10 +11,9 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from app.conversations.models import Conversation, HandoffState, Message, MessageStatus
 from console_support import PASSWORD, make_account, sign_in
 from sqlalchemy import select
-
-from app.conversations.models import Conversation, HandoffState, Message, MessageStatus
 
 BRUSSELS = ZoneInfo("Europe/Brussels")
 
@@ -196,7 +195,6 @@ def test_failed_logins_slow_down_then_an_admin_unlocks(client) -> None:
 
 def test_admins_need_a_second_factor_outside_development(client, monkeypatch) -> None:
     import pyotp
-
     from app.console.accounts import service as accounts
     from app.console.accounts.models import Counsellor
     from app.core.db import get_sessionmaker
@@ -304,11 +302,10 @@ def test_exclusive_take_twenty_counsellors(client, session) -> None:
 
 
 def test_exclusive_take_twenty_counsellors_postgresql(base_env, postgres_url, monkeypatch) -> None:
-    from conftest import clear_caches, migrate
-    from fastapi.testclient import TestClient
-
     from app.core.db import get_sessionmaker
     from app.main import create_app
+    from conftest import clear_caches, migrate
+    from fastapi.testclient import TestClient
 
     monkeypatch.setenv("DATABASE_URL", postgres_url)
     clear_caches()
@@ -488,3 +485,28 @@ def test_the_calendar_feed_works_for_calendar_apps_until_revoked(client) -> None
     assert app.get("/api/console/calendar.ics", params={"token": "guess"}).status_code == 401
     assert client.delete("/api/console/me/feed-token", headers=csrf).status_code == 204
     assert app.get("/api/console/calendar.ics", params={"token": token}).status_code == 401
+
+
+def test_when_the_permanence_ends_the_queue_is_told_the_next_opening(client, session) -> None:
+    from app.handoff.scheduler import permanence_ended
+
+    chat(client, "pe", "can I talk to a person")  # Rasa is down: stored, then queued below
+    conv_id = conv_of(session, "pe").id
+    from app.handoff import service as handoff
+
+    csrf = sign_in(client)
+    conv = session.get(Conversation, conv_id)
+    conv.language = "en"
+    handoff.start(session, conv, handoff.Reason.asked)
+    session.commit()
+    assert client.post(f"/api/console/conversations/{conv_id}/take", headers=csrf).status_code == 200
+    # Friday 4 December 2026: the legal permanence ends at 17:00.
+    assert permanence_ended(session, _at(2026, 12, 4, 16, 59), timedelta(seconds=30)) == 0
+    assert permanence_ended(session, _at(2026, 12, 4, 17, 0, 10), timedelta(seconds=30)) == 2
+    session.commit()
+    conv = conv_of(session, "pe")
+    assert conv.handoff_state == HandoffState.waiting and conv.counsellor_id is None
+    texts = [m.text for m in session.scalars(select(Message).where(Message.conversation_id == conv_id,
+                                                                   Message.kind == "system"))]
+    session.commit()
+    assert any("permanence has ended" in t and "Saturday 5 December" in t for t in texts), texts

@@ -75,7 +75,12 @@ def test_every_topic_is_answered_in_the_users_language(stack: Stack, lang: str) 
         for text in examples[intent][:2]:
             body = chat(stack, sender, text)
             assert body["language"] == lang, (text, body)
-            results.append((text, body["messages"][0]["text"] == render(response, lang).text))
+            if response == "action_request_handoff":
+                # The gateway queues the conversation and says who answers and when.
+                expected = _waiting_texts(lang) + [render("handoff_already_waiting", lang).text]
+                results.append((text, any(body["messages"][0]["text"].startswith(t) for t in expected)))
+            else:
+                results.append((text, body["messages"][0]["text"] == render(response, lang).text))
     right = sum(ok for _, ok in results)
     assert right / len(results) >= 0.9, [t for t, ok in results if not ok]
 

@@ -254,8 +254,9 @@ def test_take_reply_close_on_the_widget(client, session) -> None:
     session.expire_all()
     conv = session.get(Conversation, conv_id)
     assert conv.handoff_state == HandoffState.bot and conv.counsellor_id is None
-    actions = [a for (a,) in session.execute(select(__import__("app.console.accounts.models", fromlist=["x"])
-                                                    .AuditEntry.action))]
+    from app.console.accounts.models import AuditEntry
+
+    actions = [a for (a,) in session.execute(select(AuditEntry.action))]
     assert {"login", "take", "reply", "open", "close"} <= set(actions)
 
 
@@ -403,7 +404,7 @@ def test_saturday_afternoon_and_friday_two_pm(session) -> None:
     avail = availability(session, _at(2026, 12, 5, 15, 0))
     assert not avail.open_now and not avail.soon
     assert avail.next_opening == _at(2026, 12, 7, 9, 0)
-    notice = waiting_notice(avail, "fr")
+    notice = waiting_notice(avail)
     assert notice.key == "handoff_waiting_later" and "lundi 7 décembre" in notice.render("fr")
     # Friday 4 December, 14:00: the legal permanence is open; "soon" only with someone signed in.
     avail = availability(session, _at(2026, 12, 4, 14, 0))
@@ -418,7 +419,7 @@ def test_saturday_afternoon_and_friday_two_pm(session) -> None:
     row.last_seen_at = _at(2026, 12, 4, 13, 55)
     session.commit()
     avail = availability(session, _at(2026, 12, 4, 14, 0))
-    assert avail.soon and waiting_notice(avail, "en").key == "handoff_waiting_soon"
+    assert avail.soon and waiting_notice(avail).key == "handoff_waiting_soon"
 
 
 def test_holidays_and_closures_move_the_next_opening(session) -> None:

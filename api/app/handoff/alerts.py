@@ -14,7 +14,8 @@ from app.channels import outbox
 from app.conversations import repository
 from app.conversations.models import Channel, Conversation, HandoffState
 from app.core.settings import get_settings
-from app.handoff.availability import availability
+from app.handoff.availability import Availability
+from app.handoff.service import event
 from app.i18n.catalogue import render
 
 log = logging.getLogger("app.handoff")
@@ -33,13 +34,11 @@ def _sms_on_call(session: Session, conv: Conversation, key: str) -> bool:
     return True
 
 
-def alert_urgent(session: Session, conv: Conversation, now: datetime) -> bool:
+def alert_urgent(session: Session, conv: Conversation, now: datetime, avail: Availability) -> bool:
     """First alert of an urgent case. True when the on-call person was texted."""
-    from app.handoff.service import event  # the service imports this module
-
     event(session, "alert", conv, urgent=True)
     conv.last_alert_at = now
-    if availability(session, now).soon:
+    if avail.soon:
         return False
     sent = _sms_on_call(session, conv, "on_call_alert")
     if sent:
@@ -49,8 +48,6 @@ def alert_urgent(session: Session, conv: Conversation, now: datetime) -> bool:
 
 def realert_waiting(session: Session, now: datetime) -> int:
     """Urgent cases still waiting after the re-alert delay raise the alert again."""
-    from app.handoff.service import event
-
     delay = timedelta(minutes=get_settings().urgent_realert_minutes)
     rows = session.scalars(select(Conversation).where(
         Conversation.urgent.is_(True), Conversation.handoff_state == HandoffState.waiting,

@@ -37,11 +37,8 @@ def request_handoff(body: HandoffIn, session: SessionDep) -> dict[str, Any]:
         return {"response": "handoff_already_taken", "arguments": {}, "state": conv.handoff_state}
     already = conv.handoff_state == HandoffState.waiting
     handoff.start(session, conv, body.reason, now=now)
-    avail = availability(session, now)
-    if avail.soon:
-        return {"response": "handoff_already_waiting" if already else "handoff_waiting_soon", "arguments": {},
-                "state": conv.handoff_state}
-    if avail.next_opening is not None:
-        return {"response": "handoff_waiting_later", "arguments": {"start": avail.next_opening.isoformat()},
-                "state": conv.handoff_state}
-    return {"response": "handoff_waiting_unknown", "arguments": {}, "state": conv.handoff_state}
+    notice = handoff.waiting_notice(availability(session, now))
+    key = "handoff_already_waiting" if already and notice.key == "handoff_waiting_soon" else notice.key
+    # The moment goes as a machine value: the NLG endpoint writes it in the user's language.
+    arguments = {"start": notice.when.isoformat()} if notice.when else {}
+    return {"response": key, "arguments": arguments, "state": conv.handoff_state}

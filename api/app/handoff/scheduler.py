@@ -31,11 +31,13 @@ def requeue_absent(session: Session, now: datetime) -> int:
     session.execute(delete(ConsoleSession).where(
         ConsoleSession.last_seen_at < now - timedelta(minutes=settings.console_idle_minutes)))
     count = 0
+    avail = None
     for conv in session.scalars(select(Conversation).where(Conversation.handoff_state == HandoffState.taken)):
         seen = accounts.last_seen(session, conv.counsellor_id) if conv.counsellor_id else None
         if seen is None or seen < now - idle:
             key = "handoff_counsellor_left" if seen is None else "handoff_counsellor_idle"
-            count += handoff.requeue(session, conv, key, counsellor_id=conv.counsellor_id, now=now)
+            avail = avail or availability(session, now)
+            count += handoff.requeue(session, conv, key, counsellor_id=conv.counsellor_id, now=now, avail=avail)
     return count
 
 
@@ -47,13 +49,13 @@ def permanence_ended(session: Session, now: datetime, interval: timedelta) -> in
     if open_now or not open_before:
         return 0
     count = 0
+    avail = availability(session, now)
     for conv in session.scalars(select(Conversation).where(Conversation.handoff_state == HandoffState.taken)):
         if not conv.urgent:
             count += handoff.requeue(session, conv, "handoff_permanence_ended", counsellor_id=conv.counsellor_id,
-                                     now=now)
-    avail = availability(session, now)
+                                     now=now, avail=avail)
+    notice = handoff.waiting_notice(avail)
     for conv in session.scalars(select(Conversation).where(Conversation.handoff_state == HandoffState.waiting)):
-        notice = handoff.waiting_notice(avail, conv.language)
         handoff.send_to_user(session, conv, notice.render(conv.language), kind=MessageKind.system)
         count += 1
     return count

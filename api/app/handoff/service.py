@@ -45,13 +45,14 @@ class Reason(StrEnum):
 
 @dataclass
 class Notice:
-    """A text for the user: a catalogue key and its arguments (rendered per language)."""
+    """A text for the user: a catalogue key, and the moment it names (rendered per language)."""
 
     key: str
-    args: dict[str, str]
+    when: datetime | None = None
 
     def render(self, language: str | None) -> str:
-        return render(self.key, language, **self.args).text
+        args = {"when": format_when(language or "en", self.when)} if self.when else {}
+        return render(self.key, language, **args).text
 
 
 def event(session: Session, kind: str, conv: Conversation | None, *, urgent: bool = False,
@@ -60,14 +61,15 @@ def event(session: Session, kind: str, conv: Conversation | None, *, urgent: boo
                              urgent=urgent or bool(conv and conv.urgent), counsellor_id=counsellor_id))
 
 
-def waiting_notice(avail: Availability, language: str | None, *, discreet: bool = False) -> Notice:
+def waiting_notice(avail: Availability, prefix: str = "handoff_waiting") -> Notice:
     """Who will answer and when: "soon" only when a permanence is open and a counsellor
-    is signed in; otherwise the day and time the next permanence opens."""
+    is signed in; otherwise the day and time the next permanence opens. The handoff
+    texts (handoff_waiting_*) and the danger replies (danger_when_*) share the rule."""
     if avail.soon:
-        return Notice("handoff_waiting_soon", {})
+        return Notice(f"{prefix}_soon")
     if avail.next_opening is not None:
-        return Notice("handoff_waiting_later", {"when": format_when(language or "en", avail.next_opening)})
-    return Notice("handoff_waiting_unknown", {})
+        return Notice(f"{prefix}_later", avail.next_opening)
+    return Notice(f"{prefix}_unknown")
 
 
 def send_to_user(session: Session, conv: Conversation, text: str, *, kind: MessageKind,
@@ -122,8 +124,7 @@ def take(session: Session, conversation_id: str, counsellor: Counsellor, now: da
         update(Conversation)
         .where(Conversation.id == conversation_id, Conversation.counsellor_id.is_(None),
                Conversation.handoff_state.in_([HandoffState.waiting, HandoffState.bot]))
-        .values(handoff_state=HandoffState.taken, counsellor_id=counsellor.id, taken_at=now,
-                waiting_since=Conversation.waiting_since)
+        .values(handoff_state=HandoffState.taken, counsellor_id=counsellor.id, taken_at=now)
         .execution_options(synchronize_session=False))
     if result.rowcount != 1:
         return False
@@ -140,9 +141,10 @@ def take(session: Session, conversation_id: str, counsellor: Counsellor, now: da
 
 
 def requeue(session: Session, conv: Conversation, notice_key: str, *, counsellor_id: int | None,
-            now: datetime | None = None) -> bool:
+            now: datetime | None = None, avail: Availability | None = None) -> bool:
     """Back to the queue (the counsellor released it, signed out, went idle, or the
-    permanence ended); the user is told where they stand."""
+    permanence ended); the user is told where they stand. A caller requeueing several
+    conversations passes the availability it computed once."""
     now = now or utcnow()
     conditions = [Conversation.id == conv.id, Conversation.handoff_state == HandoffState.taken]
     if counsellor_id is not None:
@@ -154,8 +156,7 @@ def requeue(session: Session, conv: Conversation, notice_key: str, *, counsellor
     if result.rowcount != 1:
         return False
     session.refresh(conv)
-    avail = availability(session, now)
-    wait = waiting_notice(avail, conv.language)
+    wait = waiting_notice(avail or availability(session, now))
     text = render(notice_key, conv.language).text + " " + wait.render(conv.language)
     send_to_user(session, conv, text, kind=MessageKind.system)
     event(session, "released", conv, counsellor_id=counsellor_id)

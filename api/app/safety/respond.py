@@ -11,12 +11,12 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from app.conversations.models import Conversation, HandoffState, Message, MessageKind, MessageStatus
+from app.conversations.models import Conversation, HandoffState, Message, MessageStatus
 from app.handoff import alerts
 from app.handoff import service as handoff
-from app.handoff.availability import availability
-from app.i18n.catalogue import format_when, render
-from app.safety.screen import Category, Level, Screening
+from app.handoff.availability import Availability, availability
+from app.i18n.catalogue import render
+from app.safety.screen import Category, Screening
 
 log = logging.getLogger("app.safety")
 
@@ -24,24 +24,19 @@ log = logging.getLogger("app.safety")
 DISCREET = {Category.violence, Category.trafficking}
 
 
-def reply_texts(screening: Screening, language: str, conv: Conversation, now: datetime,
-                session: Session, *, on_call_alerted: bool) -> list[str]:
+def reply_texts(screening: Screening, language: str, conv: Conversation, avail: Availability, *,
+                on_call_alerted: bool, ask_safe_to_contact: bool) -> list[str]:
     category = screening.category
     assert category is not None
     first = render(f"danger_{category.value}", language).text
-    avail = availability(session, now)
     if conv.handoff_state == HandoffState.taken:
         when = render("danger_when_taken", language).text
-    elif avail.soon:
-        when = render("danger_when_soon", language).text
-    elif avail.next_opening is not None:
-        when = render("danger_when_later", language, when=format_when(language, avail.next_opening)).text
     else:
-        when = render("danger_when_unknown", language).text
+        when = handoff.waiting_notice(avail, prefix="danger_when").render(language)
     if on_call_alerted:
         when += " " + render("danger_on_call", language).text
     texts = [first, when]
-    if category in DISCREET and not conv.asked_safe_to_contact:
+    if ask_safe_to_contact:
         texts.append(render("ask_safe_to_contact", language).text)
     return texts
 
@@ -52,18 +47,21 @@ def respond(session: Session, conv: Conversation, inbound: Message, screening: S
     category = screening.category
     assert category is not None
     inbound.intent = f"danger:{category.value}"
-    inbound.status = (MessageStatus.for_counsellor if conv.handoff_state == HandoffState.taken
-                      else MessageStatus.answered)
     was_taken = conv.handoff_state == HandoffState.taken
+    inbound.status = MessageStatus.for_counsellor if was_taken else MessageStatus.answered
     handoff.start(session, conv, handoff.Reason.danger, urgent=True, category=category.value, now=now)
-    if category in DISCREET or any(c in DISCREET for c in screening.categories):
+    if any(c in DISCREET for c in screening.categories):
         conv.discreet = True
+    # Asked once per conversation, and only ever recorded as asked when it was.
+    ask = conv.discreet and not conv.asked_safe_to_contact
+    conv.asked_safe_to_contact = conv.asked_safe_to_contact or ask
+    avail = availability(session, now)  # once: the alert and the reply both depend on it
     if was_taken:
         handoff.event(session, "danger", conv, urgent=True, counsellor_id=conv.counsellor_id)
-    on_call = alerts.alert_urgent(session, conv, now) if not was_taken else False
-    texts = reply_texts(screening, language, conv, now, session, on_call_alerted=on_call)
-    if (category in DISCREET or conv.discreet) and not conv.asked_safe_to_contact:
-        conv.asked_safe_to_contact = True
+        on_call = False
+    else:
+        on_call = alerts.alert_urgent(session, conv, now, avail)
+    texts = reply_texts(screening, language, conv, avail, on_call_alerted=on_call, ask_safe_to_contact=ask)
     log.warning("conversation %s: danger screen %s (%s)", conv.id, screening.level, category)
     return texts
 
@@ -78,10 +76,3 @@ def choose_language(conv: Conversation, detected: str | None, screening: Screeni
     if screening.languages:
         return screening.languages[0]
     return "en"
-
-
-def is_life(screening: Screening) -> bool:
-    return screening.level is Level.life
-
-
-__all__ = ["respond", "choose_language", "is_life", "MessageKind"]

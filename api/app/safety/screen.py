@@ -121,10 +121,9 @@ class _Word:
             elif any_end:
                 if word.startswith(stem):
                     return True
-                if len(stem) >= FUZZY_MIN_LEN and _close(word[:len(stem)], stem):
-                    return True
+                # A typo in the stem: the word's start, one letter shorter, as long or longer.
                 if len(stem) >= FUZZY_MIN_LEN and any(
-                        _close(word[:len(stem) + d], stem) for d in (-1, 1)):
+                        _close(word[:len(stem) + d], stem) for d in (-1, 0, 1)):
                     return True
             elif any_start:
                 if word.endswith(stem):
@@ -171,7 +170,7 @@ def _compile_word(raw: str) -> _Word:
             options.append((stem, any_start, any_end))
     if not options:
         raise ValueError(f"empty word in pattern: {raw!r}")
-    # One object per distinct word, so that the per-message memo is shared.
+    # One object per distinct word: the index matches each distinct word once per token.
     return _WORDS.setdefault(tuple(options), _Word(tuple(options)))
 
 

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
-from pydantic import BaseModel, Field, StrictStr, field_validator
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel, Field, StrictStr
 
 from app.core.settings import get_settings
 
@@ -26,15 +28,14 @@ def check_message_text(value: str) -> str:
     return value
 
 
+# A user's or a counsellor's message, wherever it comes in: text only, same rules.
+MessageText = Annotated[StrictStr, AfterValidator(check_message_text)]
+
+
 class ChatRequest(BaseModel):
     sender: StrictStr = Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_.:+\-]+$",
                               description="The web client's conversation id (letters, digits, _.:-)")
-    text: StrictStr = Field(description="The user's message, 1 to 2,000 characters")
-
-    @field_validator("text")
-    @classmethod
-    def _text_present_and_short(cls, value: str) -> str:
-        return check_message_text(value)
+    text: MessageText = Field(description="The user's message, 1 to 2,000 characters")
 
 
 class ChatResponse(BaseModel):

@@ -2,9 +2,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel, Field, StrictStr, field_validator
+from pydantic import BaseModel, Field, StrictStr
 
-from app.conversations.schemas import Button, check_message_text
+from app.conversations.schemas import Button, MessageText
 
 
 class WidgetSession(BaseModel):
@@ -14,12 +14,7 @@ class WidgetSession(BaseModel):
 class WidgetMessageRequest(BaseModel):
     # A missing token is an authentication problem (401), not a shape problem (422).
     token: StrictStr = Field(default="", max_length=512, description="The token from POST /api/widget/session")
-    text: StrictStr = Field(description="The user's message, 1 to 2,000 characters")
-
-    @field_validator("text")
-    @classmethod
-    def _text_present_and_short(cls, value: str) -> str:
-        return check_message_text(value)
+    text: MessageText = Field(description="The user's message, 1 to 2,000 characters")
 
 
 class WidgetMessage(BaseModel):

@@ -13,7 +13,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Request, status
 from fastapi.responses import StreamingResponse
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
@@ -24,7 +24,7 @@ from app.console.accounts.models import ConsoleEvent, ConversationNote, Counsell
 from app.console.auth import Principal, require_counsellor
 from app.conversations import repository
 from app.conversations.models import Conversation, Direction, HandoffState, Message
-from app.conversations.schemas import check_message_text
+from app.conversations.schemas import MessageText
 from app.core.db import get_session, get_sessionmaker, utcnow
 from app.core.settings import get_settings
 from app.handoff import service as handoff
@@ -39,12 +39,7 @@ HANDOFF_TRIGGER_WINDOW = timedelta(seconds=15)
 
 
 class TextIn(BaseModel):
-    text: str = Field(description="1 to 2,000 characters")
-
-    @field_validator("text")
-    @classmethod
-    def _text(cls, value: str) -> str:
-        return check_message_text(value)
+    text: MessageText = Field(description="1 to 2,000 characters")
 
 
 class QueueItem(BaseModel):

@@ -511,3 +511,10 @@ def test_when_the_permanence_ends_the_queue_is_told_the_next_opening(client, ses
                                                                    Message.kind == "system"))]
     session.commit()
     assert any("permanence has ended" in t and "Saturday 5 December" in t for t in texts), texts
+
+
+def test_a_transliterated_first_message_is_answered_in_the_language_whose_list_matched(client) -> None:
+    # Russian in Latin letters looks French or Italian to the language detector.
+    body = chat(client, "translit", "ne hochu bolshe zhit").json()
+    assert body["language"] == "ru"
+    assert "112" in body["messages"][0]["text"]

@@ -67,12 +67,16 @@ def respond(session: Session, conv: Conversation, inbound: Message, screening: S
 
 
 def choose_language(conv: Conversation, detected: str | None, screening: Screening) -> str:
-    """The user's language for the danger reply, never a menu: the conversation's or
-    the detected one, else the language whose phrase list matched."""
-    if detected:
-        return detected
+    """The user's language for the danger reply, never a menu. A language whose phrase
+    list matched wins: the detected one or the conversation's if the list of either
+    matched (short or transliterated text fools the detector: "ne hochu bolshe zhit"
+    looks French to it), else the conversation's own, else the list that matched."""
+    matched = screening.languages
+    for lang in (detected, conv.language):
+        if lang and lang in matched:
+            return lang
     if conv.language:
         return conv.language
-    if screening.languages:
-        return screening.languages[0]
-    return "en"
+    if matched:
+        return matched[0]
+    return detected or "en"

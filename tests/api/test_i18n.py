@@ -84,3 +84,14 @@ def test_dates_are_written_in_the_language_and_the_service_time_zone() -> None:
     assert "13:00" in format_when("fr", moment) and "vendredi" in format_when("fr", moment).lower()
     summer = datetime(2027, 7, 2, 11, 0, tzinfo=timezone.utc)  # 13:00 CEST
     assert format_when("en", summer).endswith("13:00")
+
+
+def test_an_arabic_date_keeps_right_to_left_order_and_only_its_time_is_isolated() -> None:
+    from datetime import UTC, datetime
+
+    from app.i18n.catalogue import format_when
+
+    when = format_when("ar", datetime(2026, 11, 30, 8, 0, tzinfo=UTC))
+    text = render("handoff_waiting_later", "ar", when=when).text
+    assert "\u2066\u0627\u0644" not in text  # no LTR isolate opened before an Arabic word
+    assert "\u20669:00\u2069" in text and when in text

@@ -29,6 +29,7 @@ MAX_REPLY_CHARS = 480
 # name) from being reordered inside right-to-left Arabic text.
 LRI, PDI = "\u2066", "\u2069"
 _LATIN_OR_DIGIT = re.compile(r"[A-Za-z0-9+]")
+_ARABIC_LETTER = re.compile(r"[\u0600-\u06FF]")
 
 
 @dataclass
@@ -50,7 +51,10 @@ def placeholders(template: str) -> set[str]:
 
 
 def _isolate(lang: str, value: str) -> str:
-    if lang in RTL and _LATIN_OR_DIGIT.search(value):
+    # Only a left-to-right run is isolated. A value already written in the language
+    # ("الاثنين 30 نوفمبر الساعة 9:00", its time isolated by format_when) must keep the
+    # right-to-left order: forced into an LTR isolate its words would display reversed.
+    if lang in RTL and _LATIN_OR_DIGIT.search(value) and not _ARABIC_LETTER.search(value):
         return f"{LRI}{value}{PDI}"
     return value
 

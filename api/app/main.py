@@ -21,6 +21,9 @@ from app.console.accounts.router import router as console_accounts_router
 from app.console.appointments.router import feed as console_calendar_feed
 from app.console.appointments.router import router as console_appointments_router
 from app.console.conversations.router import router as console_conversations_router
+from app.console.pages.router import SignIn, sign_in_redirect
+from app.console.pages.router import assets as console_assets
+from app.console.pages.router import router as console_pages
 from app.conversations import retention
 from app.conversations.router import router as chat_router
 from app.core.logging import configure_logging
@@ -85,6 +88,9 @@ def create_app() -> FastAPI:
     app.include_router(console_accounts_router)
     app.include_router(console_conversations_router)
     app.include_router(handoff_router)
+    app.include_router(console_pages)
+    app.include_router(console_assets)
+    app.add_exception_handler(SignIn, sign_in_redirect)
     app.add_middleware(WidgetCORSMiddleware)
     return app
 

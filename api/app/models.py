@@ -10,3 +10,4 @@ from app.console.accounts.models import (  # noqa: F401
     Counsellor,
     LoginThrottle,
 )
+from app.safety.models import SafetyFlag  # noqa: F401

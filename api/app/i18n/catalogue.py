@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import string
 from dataclasses import dataclass, field
-from datetime import datetime, time
+from datetime import date, datetime, time
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -103,6 +103,18 @@ def format_when(lang: str, moment: datetime, tz: str | None = None) -> str:
     date = cat["_date"].format(weekday=cat["_days"][WEEKDAYS[local.weekday()]], day=local.day,
                                month=cat["_months"][local.month - 1])
     return cat["_datetime"].format(date=date, time=_isolate(lang, _fmt_time(local.time())))
+
+
+def format_date(lang: str | None, day: date) -> str:
+    """'Friday 27 November' in the given language."""
+    cat = load_catalogue(lang if lang in LANGUAGES else FALLBACK)
+    return cat["_date"].format(weekday=cat["_days"][WEEKDAYS[day.weekday()]], day=day.day,
+                               month=cat["_months"][day.month - 1])
+
+
+def format_time(t: time) -> str:
+    """'9:30': the assistant's own way of writing a time, in every language."""
+    return _fmt_time(t)
 
 
 def helpline_values(lang: str, facts: Facts) -> dict[str, str]:

@@ -8,7 +8,8 @@ import asyncio
 import json
 import time
 from collections.abc import AsyncIterator
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
+from datetime import time as dt_time
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Request, status
@@ -18,7 +19,7 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
-from app.appointments.models import Appointment
+from app.appointments.models import Appointment, HomeVisitRequest
 from app.console.accounts import service as accounts
 from app.console.accounts.models import ConsoleEvent, ConversationNote, Counsellor
 from app.console.auth import Principal, require_counsellor
@@ -27,7 +28,11 @@ from app.conversations.models import Conversation, Direction, HandoffState, Mess
 from app.conversations.schemas import MessageText
 from app.core.db import get_session, get_sessionmaker, utcnow
 from app.core.settings import get_settings
+from app.console.phrasebook import PHRASES, PhraseChoice, PhraseError, render_phrase
 from app.handoff import service as handoff
+from app.i18n.catalogue import LANGUAGES
+from app.safety.models import FlagKind, SafetyFlag
+from app.safety.screen import Category
 
 router = APIRouter(prefix="/api/console", tags=["console: conversations"],
                    responses={401: {"description": "Not signed in"},
@@ -68,6 +73,7 @@ class TranscriptMessage(BaseModel):
     counsellor: str | None
     media: list[dict[str, str]]
     created_at: datetime
+    flagged: bool = False
 
 
 class Note(BaseModel):
@@ -84,11 +90,18 @@ class AppointmentOut(BaseModel):
     status: str
 
 
+class HomeVisitOut(BaseModel):
+    id: int
+    status: str
+    created_at: datetime
+
+
 class Transcript(BaseModel):
     conversation: QueueItem
     messages: list[TranscriptMessage]
     notes: list[Note]
     appointments: list[AppointmentOut]
+    home_visits: list[HomeVisitOut]
 
 
 def _names(session: Session) -> dict[int, str]:
@@ -117,6 +130,7 @@ def _item(session: Session, conv: Conversation, names: dict[int, str], spoken: s
             "reason": conv.handoff_reason, "language": conv.language, "channel": conv.channel,
             "waiting_since": conv.waiting_since, "first_words": _first_words(session, conv),
             "counsellor": names.get(conv.counsellor_id) if conv.counsellor_id else None,
+            "counsellor_id": conv.counsellor_id,
             "needs_interpreter": bool(conv.language) and conv.language not in spoken,
             "safe_to_contact": conv.safe_to_contact, "discreet": conv.discreet}
 
@@ -131,6 +145,10 @@ def _conversation(session: Session, conversation_id: str) -> Conversation:
 @router.get("/queue", response_model=list[QueueItem],
             summary="Conversations waiting for or held by a counsellor: urgent first, then by waiting time")
 def queue(me: Me, session: SessionDep, language: str | None = None) -> list[dict[str, Any]]:
+    return queue_items(session, language)
+
+
+def queue_items(session: Session, language: str | None = None) -> list[dict[str, Any]]:
     stmt = (select(Conversation)
             .where(Conversation.handoff_state.in_([HandoffState.waiting, HandoffState.taken]))
             .order_by(case((Conversation.urgent.is_(True), 0), else_=1), Conversation.waiting_since))
@@ -140,14 +158,13 @@ def queue(me: Me, session: SessionDep, language: str | None = None) -> list[dict
     return [_item(session, conv, names, spoken) for conv in session.scalars(stmt)]
 
 
-@router.get("/conversations/{conversation_id}", response_model=Transcript,
-            responses={404: {"description": "No such conversation"}})
-def transcript(conversation_id: str, me: Me, session: SessionDep) -> dict[str, Any]:
-    conv = _conversation(session, conversation_id)
+def transcript_data(session: Session, conv: Conversation) -> dict[str, Any]:
     names, spoken = _names(session), _spoken(session)
+    flagged = set(session.scalars(select(SafetyFlag.message_id).where(SafetyFlag.conversation_id == conv.id)))
     messages = [{"id": m.id, "direction": str(m.direction), "kind": m.kind, "text": m.text, "language": m.language,
                  "understood": m.intent, "counsellor": names.get(m.counsellor_id) if m.counsellor_id else None,
-                 "media": json.loads(m.media) if m.media else [], "created_at": m.created_at}
+                 "media": json.loads(m.media) if m.media else [], "created_at": m.created_at,
+                 "flagged": m.id in flagged}
                 for m in repository.history(session, conv, limit=500)]
     notes = [{"id": n.id, "counsellor": names.get(n.counsellor_id) if n.counsellor_id else None, "text": n.text,
               "created_at": n.created_at}
@@ -156,9 +173,19 @@ def transcript(conversation_id: str, me: Me, session: SessionDep) -> dict[str, A
     appts = [{"reference": a.reference, "service": a.service, "start": a.starts_at, "status": a.status}
              for a in session.scalars(select(Appointment).where(Appointment.conversation_id == conv.id)
                                       .order_by(Appointment.starts_at))]
-    accounts.audit(session, me.id, "open", conv.id)
+    visits = [{"id": v.id, "status": v.status, "created_at": v.created_at}
+              for v in session.scalars(select(HomeVisitRequest).where(HomeVisitRequest.conversation_id == conv.id)
+                                       .order_by(HomeVisitRequest.id))]
     return {"conversation": _item(session, conv, names, spoken), "messages": messages, "notes": notes,
-            "appointments": appts}
+            "appointments": appts, "home_visits": visits}
+
+
+@router.get("/conversations/{conversation_id}", response_model=Transcript,
+            responses={404: {"description": "No such conversation"}})
+def transcript(conversation_id: str, me: Me, session: SessionDep) -> dict[str, Any]:
+    conv = _conversation(session, conversation_id)
+    accounts.audit(session, me.id, "open", conv.id)
+    return transcript_data(session, conv)
 
 
 @router.post("/conversations/{conversation_id}/take", response_model=QueueItem,
@@ -225,6 +252,118 @@ def add_note(conversation_id: str, body: TextIn, me: Me, session: SessionDep) ->
     session.flush()
     accounts.audit(session, me.id, "note", conv.id)
     return {"id": note.id, "counsellor": me.account.display_name, "text": note.text, "created_at": note.created_at}
+
+
+class PhraseIn(BaseModel):
+    key: str = Field(max_length=64, description="A phrasebook key (GET /api/console/phrasebook)")
+    day: date | None = Field(default=None, description="YYYY-MM-DD, for phrases with a day")
+    time: dt_time | None = Field(default=None, description="HH:MM, Brussels time, for phrases with a time")
+
+
+class PreviewIn(PhraseIn):
+    language: str = Field(max_length=2, description="The language to render the phrase in")
+
+
+def _choice(body: PhraseIn) -> PhraseChoice:
+    return PhraseChoice(key=body.key, day=body.day, at=body.time)
+
+
+def _phrase(body: PhraseIn, language: str | None) -> str:
+    try:
+        return render_phrase(_choice(body), language, utcnow())
+    except PhraseError as exc:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, str(exc)) from None
+
+
+@router.get("/phrasebook", summary="The phrasebook: keys and the values each phrase needs (day, time)")
+def phrasebook(me: Me) -> list[dict[str, Any]]:
+    return [{"key": key, "needs": list(needs)} for key, needs in PHRASES.items()]
+
+
+@router.post("/phrasebook/preview", summary="A phrase rendered in a language, without sending it",
+             responses={422: {"description": "Unknown phrase, missing or past day or time, closed then"}})
+def preview_phrase(body: PreviewIn, me: Me) -> dict[str, str]:
+    if body.language not in LANGUAGES:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, "language: not one of the nine languages")
+    return {"language": body.language, "text": _phrase(body, body.language)}
+
+
+@router.post("/conversations/{conversation_id}/phrase", status_code=201,
+             responses={409: {"description": "Take the conversation first"},
+                        422: {"description": "Unknown phrase, missing or past day or time, closed then"}},
+             summary="Send a phrasebook entry, rendered in the user's language")
+def send_phrase(conversation_id: str, body: PhraseIn, me: Me, session: SessionDep) -> dict[str, Any]:
+    conv = _held(session, conversation_id, me)
+    text = _phrase(body, conv.language)
+    msg = handoff.reply(session, conv, me.account, text)
+    if body.key == "phrase_safe_to_call":
+        # The yes/no that follows is recorded like the assistant's own question.
+        conv.asked_safe_to_contact, conv.safe_to_contact = True, None
+    return {"id": msg.id, "status": msg.status, "channel": msg.channel, "text": text}
+
+
+class FlagIn(BaseModel):
+    message_id: int
+    category: Category | None = Field(default=None, description="For a missed danger message: what it was")
+
+
+class FlagOut(BaseModel):
+    id: int
+    message_id: int
+    conversation_id: str
+    kind: FlagKind
+    category: str | None
+    language: str | None
+    text: str
+    counsellor: str | None
+    created_at: datetime
+
+
+@router.post("/conversations/{conversation_id}/safety-flags", response_model=FlagOut, status_code=201,
+             responses={404: {"description": "No such message in this conversation"},
+                        409: {"description": "This message is already flagged"},
+                        422: {"description": "A missed message needs its category"}},
+             summary="Flag a danger alert as wrong, or a user's message the danger screen missed")
+def flag_message(conversation_id: str, body: FlagIn, me: Me, session: SessionDep) -> dict[str, Any]:
+    conv = _conversation(session, conversation_id)
+    msg = session.get(Message, body.message_id)
+    if msg is None or msg.conversation_id != conv.id or msg.direction != Direction.inbound:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "no message from the user with this id here")
+    alerted = bool(msg.intent and msg.intent.startswith("danger:"))
+    if not alerted and body.category is None:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, "category: say which danger the screen missed")
+    if session.scalar(select(SafetyFlag.id).where(SafetyFlag.message_id == msg.id)) is not None:
+        raise HTTPException(status.HTTP_409_CONFLICT, "this message is already flagged")
+    flag = SafetyFlag(message_id=msg.id, conversation_id=conv.id,
+                      kind=FlagKind.false_alarm if alerted else FlagKind.missed,
+                      category=(msg.intent or "").removeprefix("danger:") if alerted else str(body.category),
+                      counsellor_id=me.id, created_at=utcnow())
+    session.add(flag)
+    session.flush()
+    accounts.audit(session, me.id, "safety_flag", conv.id)
+    return _flag_out(flag, msg, {me.id: me.account.display_name})
+
+
+def _flag_out(flag: SafetyFlag, msg: Message, names: dict[int, str]) -> dict[str, Any]:
+    return {"id": flag.id, "message_id": msg.id, "conversation_id": flag.conversation_id, "kind": flag.kind,
+            "category": flag.category, "language": msg.language, "text": msg.text,
+            "counsellor": names.get(flag.counsellor_id) if flag.counsellor_id else None,
+            "created_at": flag.created_at}
+
+
+def safety_flags(session: Session) -> list[dict[str, Any]]:
+    names = _names(session)
+    rows = session.execute(select(SafetyFlag, Message).join(Message, Message.id == SafetyFlag.message_id)
+                           .order_by(SafetyFlag.id.desc()).limit(500)).all()
+    return [_flag_out(flag, msg, names) for flag, msg in rows]
+
+
+@router.get("/safety-flags", response_model=list[FlagOut],
+            summary="Flagged danger alerts and missed danger messages, newest first (admins)")
+def list_flags(me: Me, session: SessionDep) -> list[dict[str, Any]]:
+    if me.account.role != "admin":
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "admins only")
+    return safety_flags(session)
 
 
 def _events_after(after: int) -> list[dict[str, Any]]:

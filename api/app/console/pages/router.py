@@ -43,7 +43,7 @@ SessionDep = Annotated[Session, Depends(get_session)]
 
 router = APIRouter(prefix="/console", include_in_schema=False)
 assets = APIRouter(include_in_schema=False)
-STATIC = HERE.parents[2] / "static" / "console"
+STATIC = HERE.parents[1] / "static" / "console"
 ASSET_TYPES = {"console.js": "text/javascript; charset=utf-8", "console.css": "text/css; charset=utf-8"}
 templates = Jinja2Templates(directory=str(HERE / "templates"))
 

@@ -1,4 +1,7 @@
-"""The counsellors' console in a real headless Chromium, against the real stack
+"""NOT YET RUN IN `make test` (see the closing note of issue 8): not yet seen passing.
+Move back into tests/browser/ once it passes.
+
+The counsellors' console in a real headless Chromium, against the real stack
 (gateway, Rasa, action server) and a local fake of Twilio's REST API.
 
 A counsellor signs in from one browser context while users write from the widget (a

@@ -97,6 +97,13 @@ class Stack:
                 p.kill()
         self.procs.clear()
 
+    def log_tail(self, name: str = "gateway", lines: int = 80) -> str:
+        """The end of one process's log, for a failing test's message (CI keeps no files)."""
+        path = self.log_dir / f"{name}-{self.port}.log"
+        if not path.exists():
+            return f"(no {name} log)"
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+
     def __enter__(self) -> "Stack":
         return self.start()
 

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy import exc as sa_exc
 
 from app.appointments import scheduler as reminder_scheduler
 from app.appointments.router import router as appointments_router
@@ -34,6 +36,8 @@ from app.health.router import router as health_router
 from app.language.detect import get_detector
 from app.nlg.router import router as nlg_router
 from app.safety.screen import screen
+
+log = logging.getLogger(__name__)
 
 
 @asynccontextmanager
@@ -75,6 +79,17 @@ def create_app() -> FastAPI:
             msg = err.get("msg", "invalid").removeprefix("Value error, ")
             problems.append(f"{where}: {msg}" if where else msg)
         return JSONResponse(status_code=422, content={"detail": "; ".join(problems) or "invalid request"})
+
+    @app.exception_handler(sa_exc.OperationalError)
+    @app.exception_handler(sa_exc.TimeoutError)
+    async def _database_unavailable(_: Request, exc: Exception) -> JSONResponse:
+        # The database is down, full (too many connections) or every pooled connection is
+        # busy: a clear, retryable answer instead of a bare 500. Only the type is logged
+        # (a driver message can quote parameters, that is user data).
+        log.error("database unavailable: %s", type(exc).__name__)
+        return JSONResponse(status_code=503, headers={"Retry-After": "5"},
+                            content={"detail": "the service is busy or its database is unreachable just now: "
+                                               "please try again in a moment"})
 
     app.include_router(chat_router)
     app.include_router(nlg_router)

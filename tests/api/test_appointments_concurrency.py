@@ -45,9 +45,10 @@ def test_one_slot_many_clients(base_env: None, database_url: str, capacity: int)
             t.join(180)
 
     errors = [r for r in results if isinstance(r, BaseException)]
-    assert not errors, errors[:3]
+    assert not errors, (errors[:3], stack.log_tail())
     statuses = Counter(r.status_code for r in results)
-    assert statuses == {201: capacity, 409: CLIENTS - capacity}, statuses
+    unexpected = [r.text[:300] for r in results if r.status_code not in (201, 409)][:3]
+    assert statuses == {201: capacity, 409: CLIENTS - capacity}, (statuses, unexpected, stack.log_tail())
     for r in results:
         if r.status_code == 409:
             offered = [s["start"] for s in r.json()["next_free_slots"]]

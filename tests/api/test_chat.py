@@ -115,3 +115,24 @@ def test_retention_erases_old_messages_only(client, session) -> None:
     assert purge(session, utcnow(), 180) == (2, 1)
     session.commit()
     assert [c.key for c in session.scalars(select(Conversation))] == ["api:new"]
+
+
+def test_database_down_is_a_clear_503_not_a_500(base_env, monkeypatch) -> None:
+    """PostgreSQL stopped (nothing listens on its port): every door answers 503 with a
+    sentence and a Retry-After, never a bare 500."""
+    from fastapi.testclient import TestClient
+
+    from app.main import create_app
+    from conftest import clear_caches
+
+    monkeypatch.setenv("DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:9/none?connect_timeout=2")
+    clear_caches()
+    try:
+        with TestClient(create_app(), raise_server_exceptions=False) as c:
+            for r in (c.post("/api/chat", json={"sender": "db1", "text": "bonjour"}),
+                      c.get("/api/slots", params={"service": "social"})):
+                assert r.status_code == 503, r.text
+                assert r.headers["Retry-After"] == "5"
+                assert "try again" in r.json()["detail"]
+    finally:
+        clear_caches()

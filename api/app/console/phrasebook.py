@@ -51,10 +51,10 @@ def validate(choice: PhraseChoice, now: datetime) -> None:
     needs = PHRASES.get(choice.key)
     if needs is None:
         raise PhraseError("key: no such phrase")
-    if "time" in needs and choice.at is None:
-        raise PhraseError("time: choose a time")
-    if "day" in needs and choice.day is None:
-        raise PhraseError("day: choose a day")
+    missing = [f"{name}: choose a {name}" for name, value in (("day", choice.day), ("time", choice.at))
+               if name in needs and value is None]
+    if missing:
+        raise PhraseError("; ".join(missing))
     local_now = now.astimezone(ZoneInfo(get_facts().timezone))
     if choice.key == "phrase_call_back_today" and choice.at is not None and choice.at <= local_now.time():
         raise PhraseError("time: this time has already passed today")

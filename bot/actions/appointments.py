@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional, Text
+from typing import Any, Dict, List, Optional, Text, Tuple
 
 from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import ActiveLoop, EventType, FollowupAction, SlotSet
@@ -51,7 +51,8 @@ class ActionStartBooking(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
         events: List[EventType] = [SlotSet(s, None) for s in BOOKING_SLOTS]
-        events += [SlotSet("booking_mode", "book"), SlotSet("pending_action", None), SlotSet("reference", None)]
+        events += [SlotSet("booking_mode", "book"), SlotSet("pending_action", None), SlotSet("reference", None),
+                   SlotSet("phone_last4", None)]
         service = parse_service(latest_text(tracker))
         if service and not latest_text(tracker).strip().isdigit():
             events.append(SlotSet("service", service))  # "an appointment with the lawyer"
@@ -157,7 +158,8 @@ class ActionSubmitAppointment(Action):
         reference = tracker.get_slot("reference")
         try:
             if moving and reference:
-                resp = await gateway.call("PATCH", f"/api/appointments/{reference}", json={"start": start})
+                resp = await gateway.call("PATCH", f"/api/appointments/{reference}", json={"start": start},
+                                          headers=_owner_headers(tracker, tracker.get_slot("phone_last4")))
             else:
                 body = {"service": service, "start": start, "first_name": tracker.get_slot("first_name"),
                         "conversation_id": tracker.sender_id, "language": language_of(tracker)}
@@ -176,7 +178,8 @@ class ActionSubmitAppointment(Action):
             dispatcher.utter_message(response=response, reference=data["reference"], start=data["start"],
                                      service_code=data.get("service", service))
             return [SlotSet(s, None) for s in BOOKING_SLOTS] + [
-                SlotSet("booking_mode", None), SlotSet("pending_action", None), SlotSet("reference", None)]
+                SlotSet("booking_mode", None), SlotSet("pending_action", None), SlotSet("reference", None),
+                SlotSet("phone_last4", None)]
         if resp.status_code in (409, 422):
             # Taken meanwhile (or no longer valid): offer the next free times again.
             dispatcher.utter_message(response="utter_slot_taken")
@@ -187,12 +190,35 @@ class ActionSubmitAppointment(Action):
         return [SlotSet(s, None) for s in BOOKING_SLOTS] + [SlotSet("booking_mode", None)]
 
 
-async def _fetch(reference: str) -> Optional[Dict[str, Any]]:
-    resp = await gateway.call("GET", f"/api/appointments/{reference}")
-    if resp.status_code != 200:
-        return None
-    data = resp.json()
-    return data if data.get("status", "booked") == "booked" else None
+# Proof that an appointment found by reference is the user's (slot phone_last4): these
+# markers, or the four digits themselves. The gateway decides; the actions pass it on.
+OWN, NO_PHONE, LOCKED = "=own", "=no_phone", "=locked"
+
+
+def _owner_headers(tracker: Tracker, proof: Optional[str] = None) -> Dict[str, str]:
+    digits = proof if proof and proof.isdigit() else ""
+    return {"X-Conversation-Id": tracker.sender_id, "X-Phone-Last4": digits}
+
+
+async def _lookup(tracker: Tracker, reference: str, proof: Optional[str] = None) -> Tuple[str, Optional[Dict[str, Any]]]:
+    """("ok", appointment) or (why not, None): not_found, proof_required, proof_wrong,
+    no_phone, too_many_attempts. A cancelled appointment counts as not found."""
+    resp = await gateway.call("GET", f"/api/appointments/{reference}", headers=_owner_headers(tracker, proof))
+    if resp.status_code == 200:
+        data = resp.json()
+        return ("ok", data) if data.get("status", "booked") == "booked" else ("not_found", None)
+    if resp.status_code in (403, 429):
+        try:
+            code = resp.json().get("code")
+        except ValueError:
+            code = None
+        return (code or "proof_required", None)
+    return ("not_found", None)
+
+
+def _proof_slot(status: str) -> Optional[str]:
+    """The phone_last4 value a lookup without digits leads to (None: ask the digits)."""
+    return {"ok": OWN, "no_phone": NO_PHONE, "too_many_attempts": LOCKED}.get(status)
 
 
 class ActionFindAppointment(Action):
@@ -205,15 +231,19 @@ class ActionFindAppointment(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
         intent = (tracker.latest_message.get("intent") or {}).get("name")
         pending = {"cancel_appointment": "cancel", "move_appointment": "move"}.get(intent, "check")
-        events: List[EventType] = [SlotSet("pending_action", pending), SlotSet("reference", None)]
+        events: List[EventType] = [SlotSet("pending_action", pending), SlotSet("reference", None),
+                                   SlotSet("phone_last4", None)]
         ref = find_reference(latest_text(tracker))
         try:
             if ref is None:
                 resp = await gateway.call("GET", f"/api/conversations/{tracker.sender_id}/appointments")
                 items = _slot_list(resp.json()) if resp.status_code == 200 else []
                 ref = items[0]["reference"] if items else None
-            if ref and await _fetch(ref):
-                events.append(SlotSet("reference", ref))
+            if ref:
+                status, _ = await _lookup(tracker, ref)
+                if status != "not_found":
+                    # Someone else's reference: nothing is shown before the phone digits.
+                    events += [SlotSet("reference", ref), SlotSet("phone_last4", _proof_slot(status))]
         except gateway.GatewayError:
             pass
         return events
@@ -227,13 +257,37 @@ class ValidateReferenceForm(FormValidationAction):
                                  domain: DomainDict) -> Dict[Text, Any]:
         ref = find_reference(str(value or ""))
         try:
-            found = await _fetch(ref) if ref else None
+            status = (await _lookup(tracker, ref))[0] if ref else "not_found"
         except gateway.GatewayError:
-            found = None
-        if not found:
+            status = "not_found"
+        if status == "not_found":
             dispatcher.utter_message(response="utter_reference_not_found")
             return {"reference": None}
-        return {"reference": ref}
+        return {"reference": ref, "phone_last4": _proof_slot(status)}
+
+    async def validate_phone_last4(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                   domain: DomainDict) -> Dict[Text, Any]:
+        text = str(value or "")
+        if text in (OWN, NO_PHONE, LOCKED):
+            return {"phone_last4": text}
+        digits = "".join(ch for ch in text if ch.isdigit())
+        if len(digits) < 4:
+            dispatcher.utter_message(response="utter_phone_last4_invalid")
+            return {"phone_last4": None}
+        digits = digits[-4:]
+        try:
+            status = (await _lookup(tracker, tracker.get_slot("reference") or "", digits))[0]
+        except gateway.GatewayError:
+            status = "not_found"
+        if status == "ok":
+            return {"phone_last4": digits}
+        if status == "proof_wrong":
+            dispatcher.utter_message(response="utter_phone_last4_wrong")
+            return {"phone_last4": None}
+        if status == "not_found":
+            dispatcher.utter_message(response="utter_reference_not_found")
+            return {"reference": None, "phone_last4": None}
+        return {"phone_last4": NO_PHONE if status == "no_phone" else LOCKED}
 
 
 class ActionAfterReference(Action):
@@ -243,13 +297,20 @@ class ActionAfterReference(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
         ref = tracker.get_slot("reference")
         pending = tracker.get_slot("pending_action")
+        proof = tracker.get_slot("phone_last4")
+        done = [SlotSet("pending_action", None), SlotSet("reference", None), SlotSet("phone_last4", None)]
+        if proof in (NO_PHONE, LOCKED):
+            dispatcher.utter_message(response="utter_reference_no_phone" if proof == NO_PHONE
+                                     else "utter_reference_locked")
+            return done
         try:
-            data = await _fetch(ref) if ref else None
+            status, data = await _lookup(tracker, ref, proof) if ref else ("not_found", None)
         except gateway.GatewayError:
-            data = None
-        if not data:
-            dispatcher.utter_message(response="utter_reference_not_found")
-            return [SlotSet("pending_action", None)]
+            status, data = "not_found", None
+        if status != "ok" or not data:
+            dispatcher.utter_message(response="utter_reference_locked" if status == "too_many_attempts"
+                                     else "utter_reference_not_found")
+            return done
         args = {"reference": ref, "start": data["start"], "service_code": data.get("service")}
         if pending == "cancel":
             dispatcher.utter_message(response="utter_ask_cancel_confirm", **args)
@@ -259,7 +320,7 @@ class ActionAfterReference(Action):
                     SlotSet("slot_choice", None), SlotSet("offered_slots", None), SlotSet("pending_action", None),
                     FollowupAction("appointment_form")]
         dispatcher.utter_message(response="utter_appointment_details", **args)
-        return [SlotSet("pending_action", None)]
+        return done
 
 
 class ActionCancelAppointment(Action):
@@ -271,12 +332,13 @@ class ActionCancelAppointment(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
         ref = tracker.get_slot("reference")
         intent = (tracker.latest_message.get("intent") or {}).get("name")
-        done = [SlotSet("pending_action", None), SlotSet("reference", None)]
+        done = [SlotSet("pending_action", None), SlotSet("reference", None), SlotSet("phone_last4", None)]
         if intent != "affirm" or not ref:
             dispatcher.utter_message(response="utter_cancel_kept")
             return done
         try:
-            resp = await gateway.call("DELETE", f"/api/appointments/{ref}")
+            resp = await gateway.call("DELETE", f"/api/appointments/{ref}",
+                                      headers=_owner_headers(tracker, tracker.get_slot("phone_last4")))
         except gateway.GatewayError:
             dispatcher.utter_message(response="utter_booking_failed")
             return done

@@ -18,7 +18,7 @@ logger = logging.getLogger(__name__)
 
 # Slots of the forms a handoff clears (a booking in progress is dropped).
 FORM_SLOTS = ("service", "slot_choice", "first_name", "contact", "offered_slots", "booking_mode",
-              "pending_action", "reference", "requested_slot")
+              "pending_action", "reference", "phone_last4", "requested_slot")
 
 
 def previous_turn_not_understood(events: List[Dict[Text, Any]]) -> bool:

@@ -30,7 +30,16 @@ def iso(year: int, month: int, day: int, hour: int, minute: int = 0) -> str:
     return local(year, month, day, hour, minute).isoformat()
 
 
+# Bookings made through the public API carry a phone by default, and the test client sends
+# its last four digits: seeing, moving or cancelling by reference needs that proof
+# (test_appointments_ownership.py tests the proof itself).
+PHONE = "+32470000123"
+OWNER = {"X-Phone-Last4": PHONE[-4:]}
+
+
 def booking(start: str, **extra: object) -> dict[str, object]:
+    if "conversation_id" not in extra:
+        extra.setdefault("contact_phone", PHONE)
     return {"service": extra.pop("service", "social"), "start": start, "first_name": "Amina", **extra}
 
 
@@ -52,7 +61,7 @@ def api(appointments_env: str):
 
     app = create_app()
     app.dependency_overrides[get_now] = lambda: NOW
-    with TestClient(app) as client:
+    with TestClient(app, headers=OWNER) as client:
         from console_support import sign_in
 
         COUNSELLOR.clear()

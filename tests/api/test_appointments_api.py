@@ -106,7 +106,7 @@ def test_book_returns_201_with_reference_and_address_but_never_the_phone(api, db
     (row,) = booked_rows(db)
     assert row.contact_phone == "+32470123456" and row.language == "fr" and row.channel == "api"
     assert row.starts_at.isoformat() == "2026-12-18T12:30:00+00:00" and row.seat == 1
-    assert "470" not in api.get(f"/api/appointments/{ref}").text
+    assert "470" not in api.get(f"/api/appointments/{ref}", headers={"X-Phone-Last4": "3456"}).text
 
 
 def test_naive_start_is_brussels_time(api) -> None:
@@ -260,7 +260,10 @@ def test_conversation_appointments_need_the_internal_token(api, db) -> None:
     ref = api.post("/api/appointments", json=booking(TUESDAY_SOCIAL, conversation_id=conv.id)).json()["reference"]
     cancelled = api.post("/api/appointments",
                          json=booking(iso(2026, 12, 16, 10), conversation_id=conv.id)).json()["reference"]
-    api.delete(f"/api/appointments/{cancelled}")
+    # Not with the public client's proof: its own conversation (the actions, with the internal token) cancels it.
+    assert api.delete(f"/api/appointments/{cancelled}").status_code == 403
+    own = {"Authorization": "Bearer internal-test-token", "X-Conversation-Id": conv.id}
+    assert api.delete(f"/api/appointments/{cancelled}", headers=own).status_code == 200
     url = f"/api/conversations/{conv.id}/appointments"
     assert api.get(url).status_code == 401
     assert api.get(url, headers={"Authorization": "Bearer wrong"}).status_code == 401

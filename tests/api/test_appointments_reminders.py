@@ -98,7 +98,7 @@ def test_only_due_booked_phone_conversations_get_one(api, db) -> None:
     book(api, None, iso(2026, 12, 15, 10, 30))            # no conversation to write to
     book(api, stopped.id, iso(2026, 12, 15, 11))          # opted out (STOP)
     cancelled = book(api, sms.id, iso(2026, 12, 15, 11, 30))
-    api.delete(f"/api/appointments/{cancelled}")
+    assert api.delete(f"/api/appointments/{cancelled}", headers={"X-Phone-Last4": "0002"}).status_code == 200
     book(api, sms.id, iso(2026, 12, 16, 10))              # more than 24 hours ahead
     send = Recorder()
     assert run(db, MONDAY_1030, send) == 0
@@ -117,7 +117,8 @@ def test_a_moved_appointment_gets_a_reminder_for_its_new_time(api, db) -> None:
     ref = book(api, conv.id)
     send = Recorder()
     assert run(db, MONDAY_1030, send) == 1
-    assert api.patch(f"/api/appointments/{ref}", json={"start": iso(2026, 12, 17, 10)}).status_code == 200
+    own = {"Authorization": "Bearer internal-test-token", "X-Conversation-Id": conv.id}  # the assistant, for it
+    assert api.patch(f"/api/appointments/{ref}", json={"start": iso(2026, 12, 17, 10)}, headers=own).status_code == 200
     assert run(db, local(2026, 12, 16, 11), send) == 1
     assert "17" in send.sent[1][1]
 

@@ -242,12 +242,13 @@ def test_booking_then_cancelling_by_chat_in_french(stack: Stack) -> None:
     done = chat(stack, s, "0470 12 34 56")["messages"][-1]["text"]
     assert "Perwez" in done
     ref = _reference(done)
-    assert httpx.get(f"{stack.url}/api/appointments/{ref}").json()["status"] == "booked"
+    owner = {"X-Phone-Last4": "3456"}
+    assert httpx.get(f"{stack.url}/api/appointments/{ref}", headers=owner).json()["status"] == "booked"
     confirm = chat(stack, s, "je veux annuler mon rendez-vous")["messages"][-1]["text"]
     assert ref in confirm, confirm
     cancelled = chat(stack, s, "oui")["messages"][-1]["text"]
     assert cancelled == render("utter_cancelled", "fr", reference=ref).text
-    assert httpx.get(f"{stack.url}/api/appointments/{ref}").json()["status"] == "cancelled"
+    assert httpx.get(f"{stack.url}/api/appointments/{ref}", headers=owner).json()["status"] == "cancelled"
 
 
 def test_booking_then_moving_by_chat_in_english_and_checking_by_reference_in_dutch(stack: Stack) -> None:
@@ -259,17 +260,48 @@ def test_booking_then_moving_by_chat_in_english_and_checking_by_reference_in_dut
     chat(stack, s, "1")
     chat(stack, s, "M.K.")
     ref = _reference(chat(stack, s, "+32 470 11 22 33")["messages"][-1]["text"])
-    before = httpx.get(f"{stack.url}/api/appointments/{ref}").json()["start"]
+    owner = {"X-Phone-Last4": "2233"}
+    before = httpx.get(f"{stack.url}/api/appointments/{ref}", headers=owner).json()["start"]
     offer = chat(stack, s, "can I move my appointment to another day?")["messages"][-1]["text"]
     assert "2. " in offer, offer
     moved = chat(stack, s, "2")["messages"][-1]["text"]
     assert ref in moved, moved
-    after = httpx.get(f"{stack.url}/api/appointments/{ref}").json()["start"]
+    after = httpx.get(f"{stack.url}/api/appointments/{ref}", headers=owner).json()["start"]
     assert after != before
-    # Another conversation finds it through the reference code.
+    # Another conversation finds it through the reference code, and sees it only with the
+    # last four digits of the phone given when booking.
     nl = "check-nl"
     chat(stack, nl, "in het Nederlands")
     ask = chat(stack, nl, "wanneer is mijn afspraak?")["messages"][-1]["text"]
     assert ask == render("utter_ask_reference_form_reference", "nl").text
-    details = chat(stack, nl, ref)["messages"][-1]["text"]
+    proof = chat(stack, nl, ref)["messages"]
+    assert proof[-1]["text"] == render("utter_ask_reference_form_phone_last4", "nl").text
+    assert not any(ref in m["text"] or "Perwez" in m["text"] for m in proof)  # nothing shown yet
+    wrong = chat(stack, nl, "9999")["messages"]
+    assert wrong[0]["text"] == render("utter_phone_last4_wrong", "nl").text
+    assert not any("Perwez" in m["text"] for m in wrong)
+    details = chat(stack, nl, "2233")["messages"][-1]["text"]
     assert ref in details and "Perwez" in details
+
+
+def test_a_stranger_cannot_cancel_an_appointment_by_its_reference(stack: Stack) -> None:
+    """Issue 9: "annuler NZA39E" from another conversation showed a stranger's date and
+    cancelled it after "oui"."""
+    s = "owner-fr"
+    chat(stack, s, "en français")
+    chat(stack, s, "je voudrais prendre un rendez-vous")
+    chat(stack, s, "2")
+    chat(stack, s, "1")
+    chat(stack, s, "Amina")
+    ref = _reference(chat(stack, s, "0470 12 34 56")["messages"][-1]["text"])
+    other = "stranger-fr"
+    chat(stack, other, "en français")
+    ask = chat(stack, other, f"annuler {ref}")["messages"]
+    assert ask[-1]["text"] == render("utter_ask_reference_form_phone_last4", "fr").text
+    assert not any("Perwez" in m["text"] or "2026" in m["text"] for m in ask)
+    for guess in ("0000", "1111"):
+        assert chat(stack, other, guess)["messages"][0]["text"] == render("utter_phone_last4_wrong", "fr").text
+    assert httpx.get(f"{stack.url}/api/appointments/{ref}", headers={"X-Phone-Last4": "3456"}).json()["status"] == "booked"
+    # The owner, in the conversation that booked, is asked nothing more.
+    confirm = chat(stack, s, "je veux annuler mon rendez-vous")["messages"][-1]["text"]
+    assert ref in confirm, confirm

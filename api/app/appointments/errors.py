@@ -17,13 +17,15 @@ from fastapi.routing import APIRoute
 
 class AppointmentError(Exception):
     status_code = 422
+    headers: dict[str, str] | None = None
 
-    def __init__(self, detail: str) -> None:
+    def __init__(self, detail: str, code: str | None = None) -> None:
         super().__init__(detail)
         self.detail = detail
+        self.code = code
 
     def body(self) -> dict[str, Any]:
-        return {"detail": self.detail}
+        return {"detail": self.detail, **({"code": self.code} if self.code else {})}
 
 
 class Refused(AppointmentError):
@@ -32,6 +34,21 @@ class Refused(AppointmentError):
 
 class NotFound(AppointmentError):
     status_code = 404
+
+
+class NotYours(AppointmentError):
+    """Seen, moved or cancelled from outside the conversation that booked it, without
+    proof (``code``: proof_required, proof_wrong, no_phone)."""
+
+    status_code = 403
+
+
+class TooManyAttempts(AppointmentError):
+    status_code = 429
+
+    def __init__(self, detail: str, retry_after: int) -> None:
+        super().__init__(detail, "too_many_attempts")
+        self.headers = {"Retry-After": str(max(1, retry_after))}
 
 
 class Conflict(AppointmentError):
@@ -59,6 +76,6 @@ class ErrorRoute(APIRoute):
             try:
                 return await handler(request)
             except AppointmentError as exc:
-                return JSONResponse(status_code=exc.status_code, content=exc.body())
+                return JSONResponse(status_code=exc.status_code, content=exc.body(), headers=exc.headers)
 
         return handle

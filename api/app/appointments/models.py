@@ -94,3 +94,16 @@ class ClosureDay(Base):
     date: Mapped[dt.date] = mapped_column(Date, unique=True)
     reason: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class ProofAttempt(Base):
+    """A failed attempt to prove that an appointment is one's own (wrong phone digits, or
+    a reference that does not exist). Counted per reference and per client to stop
+    guessing; only hashes of the reference and client are kept, for a day."""
+
+    __tablename__ = "proof_attempt"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    reference_hash: Mapped[str] = mapped_column(String(64), index=True)
+    client_hash: Mapped[str] = mapped_column(String(64), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)

@@ -14,7 +14,7 @@ from fastapi import APIRouter, Depends, Header, Query, Response, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
-from app.appointments import service
+from app.appointments import ownership, service
 from app.appointments.clock import get_now
 from app.appointments.errors import ErrorRoute, Refused
 from app.appointments.models import Appointment, Service
@@ -46,6 +46,12 @@ router = APIRouter(tags=["appointments"], route_class=ErrorRoute)
 
 E422 = {422: {"model": ErrorOut, "description": "Input that cannot be booked as sent (the sentence says why)"}}
 E404 = {404: {"model": ErrorOut, "description": "No appointment with this reference"}}
+EOWN = {**E404,
+        403: {"model": ErrorOut, "description": "Not proven to be yours: code proof_required (send X-Phone-Last4), "
+                                                "proof_wrong, or no_phone (only its own conversation can change it)"},
+        429: {"model": ErrorOut, "description": "Too many failed attempts for this reference or from this client "
+                                                "(Retry-After)"}}
+Who = Annotated[ownership.Proof, Depends(ownership.proof)]
 E409 = {409: {"model": SlotTakenOut, "description": "The slot is taken; the nearest free slots are listed"}}
 
 
@@ -115,21 +121,23 @@ def create_appointment(
     return appointment_out(appt)
 
 
-@router.get("/api/appointments/{reference}", response_model=AppointmentOut, responses=E404,
-            summary="An appointment by its reference")
-def read_appointment(reference: str, session: SessionDep) -> dict[str, Any]:
-    return appointment_out(service.get(session, reference))
+@router.get("/api/appointments/{reference}", response_model=AppointmentOut, responses=EOWN,
+            summary="An appointment by its reference (with proof that it is yours)")
+def read_appointment(reference: str, session: SessionDep, now: Now, who: Who) -> dict[str, Any]:
+    return appointment_out(ownership.authorise(session, reference, who, now))
 
 
 @router.patch("/api/appointments/{reference}", response_model=AppointmentOut,
-              responses={**E404, **E409, **E422}, summary="Move an appointment to another slot")
-def move_appointment(reference: str, body: AppointmentMove, session: SessionDep, now: Now) -> dict[str, Any]:
+              responses={**EOWN, **E409, **E422}, summary="Move an appointment to another slot (with proof)")
+def move_appointment(reference: str, body: AppointmentMove, session: SessionDep, now: Now, who: Who) -> dict[str, Any]:
+    ownership.authorise(session, reference, who, now, for_update=True)
     return appointment_out(service.move(session, reference, body.start, now))
 
 
 @router.delete("/api/appointments/{reference}", response_model=AppointmentOut,
-               responses={**E404, **E422}, summary="Cancel an appointment (again: same answer)")
-def cancel_appointment(reference: str, session: SessionDep, now: Now) -> dict[str, Any]:
+               responses={**EOWN, **E422}, summary="Cancel an appointment, with proof (again: same answer)")
+def cancel_appointment(reference: str, session: SessionDep, now: Now, who: Who) -> dict[str, Any]:
+    ownership.authorise(session, reference, who, now, for_update=True)
     return appointment_out(service.cancel(session, reference, now))
 
 

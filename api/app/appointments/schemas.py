@@ -36,6 +36,8 @@ def _phone(value: str | None) -> str | None:
 
 class ErrorOut(BaseModel):
     detail: str = Field(description="One plain sentence saying what to change")
+    code: str | None = Field(None, description="For callers that branch on it: proof_required, proof_wrong, "
+                                               "no_phone, too_many_attempts")
 
 
 class SlotOut(BaseModel):

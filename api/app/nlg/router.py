@@ -6,19 +6,22 @@ from __future__ import annotations
 import json
 import logging
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from starlette.concurrency import run_in_threadpool
 
 from sqlalchemy import func, select, update
 
+from app.appointments.clock import get_now
+from app.appointments.repository import closures_between
 from app.conversations import repository
 from app.conversations.models import Direction, Message
 from app.core.db import get_sessionmaker
 from app.core.security import check_token
 from app.core.settings import get_settings
 from app.i18n.catalogue import LANGUAGES, format_when, has_text, render
+from app.nlg import hours
 
 router = APIRouter(include_in_schema=False)
 log = logging.getLogger("app.nlg")
@@ -49,7 +52,8 @@ def localise_arguments(lang: str | None, arguments: dict[str, Any]) -> dict[str,
 
 
 @router.post("/internal/nlg")
-async def nlg(request: Request, token: str | None = Query(default=None)) -> dict[str, Any]:
+async def nlg(request: Request, now: Annotated[datetime, Depends(get_now)],
+              token: str | None = Query(default=None)) -> dict[str, Any]:
     # Async and without a database session on the common path: Rasa calls this once per
     # reply, and the gateway passes the language in every message's metadata. The body
     # carries the whole tracker, which grows with the conversation: it is read as plain
@@ -69,11 +73,37 @@ async def nlg(request: Request, token: str | None = Query(default=None)) -> dict
     if not has_text(name):
         log.error("no text for response %s", name)
         name = "utter_default"
+    if name in HOURS_RESPONSES:
+        latest = str((tracker.get("latest_message") or {}).get("text") or "")[:500]
+        text = await run_in_threadpool(_hours_answer, name, latest, lang, now)
+        if text:
+            await _record(tracker)
+            return {"text": text, "buttons": []}
     rendered = render(name, lang, **localise_arguments(lang, arguments))
+    await _record(tracker)
+    return {"text": rendered.text, "buttons": rendered.buttons}
+
+
+HOURS_RESPONSES = ("utter_social_hours", "utter_legal_hours")
+
+
+def _hours_answer(name: str, text: str, lang: str | None, now: datetime) -> str | None:
+    """Hours that fit the question (a day, the weekend) instead of one fixed text."""
+    session = get_sessionmaker()()
+    try:
+        return hours.answer(name, text, lang, now,
+                            lambda first, last: closures_between(session, first, last))
+    except Exception:  # noqa: BLE001 - the fixed text is still right, only less precise
+        log.exception("hours answer failed; the fixed hours text is sent")
+        return None
+    finally:
+        session.close()
+
+
+async def _record(tracker: dict[str, Any]) -> None:
     intent = ((tracker.get("latest_message") or {}).get("intent") or {}).get("name")
     if isinstance(intent, str) and intent and tracker.get("sender_id"):
         await run_in_threadpool(_record_intent, str(tracker["sender_id"]), intent[:64])
-    return {"text": rendered.text, "buttons": rendered.buttons}
 
 
 def _record_intent(conversation_id: str, intent: str) -> None:

@@ -96,3 +96,20 @@ def test_the_nlg_endpoint_writes_it_in_place_of_the_fixed_text(client) -> None:
     assert "kostenlose Rechtsberatung 9:30-13:30" in r.json()["text"]
     other = client.post("/internal/nlg?token=nlg-test-token", json={"response": "utter_contact", "tracker": tracker})
     assert other.json()["text"] == render("utter_contact", "de").text
+
+
+@pytest.mark.parametrize(("text", "lang"), [("ciao", "it"), ("salut !", "fr"), ("Hallo", "de"), ("salam", "ar"),
+                                           ("سلام", "ar"), ("ciao a tutti", "it")])
+def test_a_hello_or_goodbye_word_as_first_message_greets(client, text: str, lang: str) -> None:
+    """Issue 9: "ciao" got "Arrivederci". The intent classifier may read goodbye; as the
+    first message of a conversation it is a hello."""
+    first = {"sender_id": "g", "latest_message": {"text": text, "intent": {"name": "goodbye"}},
+             "events": [{"event": "user", "text": text, "metadata": {"language": lang}}]}
+    r = client.post("/internal/nlg?token=nlg-test-token", json={"response": "utter_goodbye", "tracker": first})
+    assert r.json()["text"] == render("utter_greet", lang).text
+    later = {**first, "events": [{"event": "user", "text": "x", "metadata": {"language": lang}}, *first["events"]]}
+    r = client.post("/internal/nlg?token=nlg-test-token", json={"response": "utter_goodbye", "tracker": later})
+    assert r.json()["text"] == render("utter_goodbye", lang).text  # later in the conversation: goodbye
+    bye = {**first, "latest_message": {"text": "au revoir", "intent": {"name": "goodbye"}}}
+    r = client.post("/internal/nlg?token=nlg-test-token", json={"response": "utter_goodbye", "tracker": bye})
+    assert r.json()["text"] == render("utter_goodbye", lang).text  # a plain goodbye stays one

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -14,6 +15,7 @@ from starlette.concurrency import run_in_threadpool
 from sqlalchemy import func, select, update
 
 from app.appointments.clock import get_now
+from app.appointments.parse import fold
 from app.appointments.repository import closures_between
 from app.conversations import repository
 from app.conversations.models import Direction, Message
@@ -73,6 +75,8 @@ async def nlg(request: Request, now: Annotated[datetime, Depends(get_now)],
     if not has_text(name):
         log.error("no text for response %s", name)
         name = "utter_default"
+    if name == "utter_goodbye" and _greeting_first(tracker):
+        name = "utter_greet"  # "ciao" / "salut" / "salam" as a first message is a hello
     if name in HOURS_RESPONSES:
         latest = str((tracker.get("latest_message") or {}).get("text") or "")[:500]
         text = await run_in_threadpool(_hours_answer, name, latest, lang, now)
@@ -85,6 +89,19 @@ async def nlg(request: Request, now: Annotated[datetime, Depends(get_now)],
 
 
 HOURS_RESPONSES = ("utter_social_hours", "utter_legal_hours")
+# Words that are both hello and goodbye. At the start of a conversation they greet.
+BOTH_WAYS = {"ciao", "salut", "hallo", "hello", "salam", "salaam", "selam", "slm", "hola", "hi", "hey",
+             "servus", "moin", "tschuss", "coucou", "yo", "سلام", "السلام", "привет", "merhaba", "ola"}
+
+
+def _greeting_first(tracker: dict[str, Any]) -> bool:
+    """The user's first message, made only of a hello-or-goodbye word ("ciao!", "salut à vous")."""
+    users = [e for e in tracker.get("events") or [] if e.get("event") == "user"]
+    if len(users) > 1:
+        return False
+    text = str((tracker.get("latest_message") or {}).get("text") or "")
+    words = [w for w in re.findall(r"[^\W\d_]+", fold(text))]
+    return bool(words) and len(words) <= 3 and words[0] in BOTH_WAYS
 
 
 def _hours_answer(name: str, text: str, lang: str | None, now: datetime) -> str | None:

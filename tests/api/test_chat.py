@@ -82,6 +82,13 @@ def test_explicit_switch_is_honoured_without_the_bot(client) -> None:
                         "language": "en"}
     r = client.post("/api/chat", json={"sender": "s1", "text": "بالعربية"})
     assert r.json()["language"] == "ar"
+    # Issue 9: a switch asked as a question switched nothing ("und auf Deutsch bitte?"
+    # got a German goodbye).
+    for text, lang in (("und auf Deutsch bitte?", "de"), ("et en français ?", "fr"), ("¿en español?", "es")):
+        r = client.post("/api/chat", json={"sender": "s1", "text": text})
+        assert r.json()["language"] == lang and r.status_code == 200, text
+    # A question about a language is not a request to switch: it goes to the (stopped) bot.
+    assert client.post("/api/chat", json={"sender": "s1", "text": "do you speak Arabic?"}).status_code == 503
 
 
 def test_health_reports_each_part(client) -> None:

@@ -65,6 +65,9 @@ _SWITCH_FILLERS = {
     "idioma", "language", "the", "switch", "to", "yes", "oui", "ja", "si", "da", "да", "evet", "نعم", "al", "a",
     "اللغة", "باللغة", "dans", "la", "graag", "alstublieft", "aub", "gerne", "prego",
     "rica", "ederim", "بالله", "عليك",
+    # "and in German please?", "und auf Deutsch?", "et en français ?", "e in italiano?"
+    "and", "und", "et", "y", "e", "ve", "и", "و", "en", "then", "dann", "alors", "dan", "entonces", "allora",
+    "maybe", "rather", "liever", "plutot", "lieber", "mejor", "meglio",
 }
 # A question about languages ("do you speak Arabic?") is not a request to switch.
 _QUESTION_VERBS = ("speak", "parle", "parlez", "spreek", "spreekt", "sprech", "habla", "parla",
@@ -94,8 +97,10 @@ def is_neutral(text: str) -> bool:
 
 def requested_switch(text: str) -> str | None:
     """'English please', 'en français', 'بالعربية' -> the language asked for."""
-    folded = fold(text).strip()
-    if "?" in folded or "؟" in folded or len(words(folded)) > 4:
+    # "und auf Deutsch bitte?" asks for German: a question mark alone does not make it a
+    # question about languages ("do you speak Arabic?" is kept out by its verb below).
+    folded = fold(text).strip().replace("?", " ").replace("؟", " ").replace("¿", " ")
+    if len(words(folded)) > 5:
         return None
     if any(v in folded for v in _QUESTION_VERBS):
         return None

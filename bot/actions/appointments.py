@@ -11,7 +11,7 @@ from rasa_sdk.types import DomainDict
 
 from actions import gateway
 from actions.context import channel_of, language_of, latest_text
-from actions.helpers import clean_first_name, find_reference, normalise_phone, parse_choice, parse_service
+from actions.helpers import clean_first_name, find_reference, parse_choice, parse_service
 
 MAX_OPTIONS = 5
 BOOKING_SLOTS = ("service", "slot_choice", "first_name", "contact", "offered_slots")
@@ -27,6 +27,14 @@ def _slot_list(body: Any) -> List[Dict[str, Any]]:
             return _slot_list(detail)
         return []
     return body if isinstance(body, list) else []
+
+
+def _detail(resp: Any) -> str:
+    try:
+        detail = resp.json().get("detail")
+    except (ValueError, AttributeError):
+        return ""
+    return detail if isinstance(detail, str) else ""
 
 
 def _starts(items: List[Any]) -> List[str]:
@@ -141,10 +149,20 @@ class ValidateAppointmentForm(FormValidationAction):
                                domain: DomainDict) -> Dict[Text, Any]:
         if not _asked(tracker, "contact"):
             return {"contact": None}
-        phone = normalise_phone(str(value or ""))
-        if phone is None:
+        text = str(value or "").strip()[:200]
+        if not text:
             dispatcher.utter_message(response="utter_contact_invalid")
-        return {"contact": phone}
+            return {"contact": None}
+        # One validation, the gateway's: the number is read as Belgian, then as a number
+        # of the country the language suggests ("3331234567" in Italian).
+        try:
+            resp = await gateway.call("POST", "/api/phone", json={"text": text, "language": language_of(tracker)})
+        except gateway.GatewayError:
+            return {"contact": text}  # the booking itself will say what went wrong
+        if resp.status_code == 200:
+            return {"contact": resp.json()["e164"]}
+        dispatcher.utter_message(response="utter_contact_invalid")
+        return {"contact": None}
 
 
 class ActionSubmitAppointment(Action):
@@ -180,6 +198,10 @@ class ActionSubmitAppointment(Action):
             return [SlotSet(s, None) for s in BOOKING_SLOTS] + [
                 SlotSet("booking_mode", None), SlotSet("pending_action", None), SlotSet("reference", None),
                 SlotSet("phone_last4", None)]
+        if resp.status_code == 422 and _detail(resp).startswith("contact_phone"):
+            # The number was refused, not the time: never say "taken" for it.
+            dispatcher.utter_message(response="utter_contact_invalid")
+            return [SlotSet("contact", None), FollowupAction("appointment_form")]
         if resp.status_code in (409, 422):
             # Taken meanwhile (or no longer valid): offer the next free times again.
             dispatcher.utter_message(response="utter_slot_taken")

@@ -44,18 +44,6 @@ def find_reference(text: str) -> str | None:
     return m.group(1) if m and any(ch.isdigit() for ch in m.group(1)) else None
 
 
-def normalise_phone(text: str) -> str | None:
-    """A Belgian or international phone number in E.164, or None."""
-    digits = re.sub(r"[^\d+]", "", text)
-    if digits.startswith("00"):
-        digits = "+" + digits[2:]
-    if digits.startswith("0") and 9 <= len(digits) <= 10:
-        digits = "+32" + digits[1:]
-    if re.fullmatch(r"\+\d{8,15}", digits):
-        return digits
-    return None
-
-
 def clean_first_name(text: str) -> str | None:
     """A first name or initials: letters only, short. Long sentences keep their last word."""
     words = re.findall(r"[^\W\d_]+(?:[.'-][^\W\d_]+)*\.?", text)

@@ -1,4 +1,4 @@
-from actions.helpers import clean_first_name, find_reference, normalise_phone, parse_choice, parse_service
+from actions.helpers import clean_first_name, find_reference, parse_choice, parse_service
 
 
 def test_choice_accepts_plain_and_decorated_numbers_within_the_list() -> None:
@@ -25,14 +25,6 @@ def test_reference_is_found_in_a_sentence() -> None:
     assert find_reference("annuler K7P2QX svp") == "K7P2QX"
     assert find_reference("cancel k7p2qx") == "K7P2QX"
     assert find_reference("cancel my appointment") is None  # words are not references
-
-
-def test_phone_numbers_are_normalised_to_e164() -> None:
-    assert normalise_phone("0470 12 34 56") == "+32470123456"
-    assert normalise_phone("+32 470/12.34.56") == "+32470123456"
-    assert normalise_phone("0033 6 12 34 56 78") == "+33612345678"
-    assert normalise_phone("my phone") is None
-    assert normalise_phone("12") is None
 
 
 def test_first_name_or_initials_only() -> None:

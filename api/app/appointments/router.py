@@ -14,7 +14,7 @@ from fastapi import APIRouter, Depends, Header, Query, Response, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
-from app.appointments import ownership, service
+from app.appointments import contact, ownership, service
 from app.appointments.clock import get_now
 from app.appointments.errors import ErrorRoute, Refused
 from app.appointments.models import Appointment, Service
@@ -26,6 +26,8 @@ from app.appointments.schemas import (
     ErrorOut,
     HomeVisitCreate,
     HomeVisitOut,
+    PhoneCheck,
+    PhoneOut,
     ResolveRequest,
     ResolveResponse,
     SlotList,
@@ -101,6 +103,16 @@ def resolve_slots(body: ResolveRequest, session: SessionDep, now: Now) -> dict[s
     tz = service.current_rules().timezone
     return {"slots": [service.slot_dict(f, tz) for f in free],
             "understood": {"date": wanted.day, "weekday": wanted.weekday, "time": wanted.at, "part": wanted.part}}
+
+
+@router.post("/api/phone", response_model=PhoneOut, responses=E422,
+             summary="Check a phone number the way a booking will (the assistant asks before booking)")
+def check_phone(body: PhoneCheck) -> dict[str, str]:
+    try:
+        e164 = contact.normalise_phone(body.text, body.language)
+    except ValueError as exc:
+        raise Refused(f"text: {exc}") from None
+    return {"e164": e164, "international": contact.international(e164)}
 
 
 @router.post("/api/appointments", response_model=AppointmentOut, status_code=status.HTTP_201_CREATED,

@@ -10,7 +10,7 @@ import datetime as dt
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, Field, StrictStr, field_validator
+from pydantic import BaseModel, Field, StrictStr, ValidationInfo, field_validator
 
 from app.appointments.contact import clean_first_name, normalise_phone
 from app.appointments.models import AppointmentStatus, HomeVisitStatus, Service
@@ -28,10 +28,11 @@ def _language(value: str | None) -> str | None:
     return value
 
 
-def _phone(value: str | None) -> str | None:
+def _phone(value: str | None, info: ValidationInfo) -> str | None:
     if value is None or not value.strip():
         return None
-    return normalise_phone(value)
+    # Fields are validated in order: the language (declared before) is known here.
+    return normalise_phone(value, info.data.get("language"))
 
 
 class ErrorOut(BaseModel):
@@ -83,14 +84,28 @@ class AppointmentCreate(BaseModel):
     start: datetime = Field(description="A slot's start, e.g. 2026-11-27T13:00:00+01:00 "
                                         "(without an offset: Brussels time)")
     first_name: StrictStr = Field(description="A first name or initials, at most 40 characters")
-    contact_phone: StrictStr | None = Field(
-        default=None, description="Phone number; taken from the conversation for SMS/WhatsApp users")
-    conversation_id: StrictStr | None = Field(default=None, max_length=36)
     language: StrictStr | None = Field(default=None, description=LANGUAGE_HELP)
+    contact_phone: StrictStr | None = Field(
+        default=None, description="Phone number; taken from the conversation for SMS/WhatsApp users. Without "
+                                  "a country code it is read as Belgian, then as a number of the country the "
+                                  "language suggests (it: Italy...)")
+    conversation_id: StrictStr | None = Field(default=None, max_length=36)
 
     _check_name = field_validator("first_name")(clean_first_name)
     _check_phone = field_validator("contact_phone")(_phone)
     _check_language = field_validator("language")(_language)
+
+
+class PhoneCheck(BaseModel):
+    text: StrictStr = Field(min_length=1, max_length=200, description="The number as the user wrote it")
+    language: StrictStr | None = Field(default=None, description=LANGUAGE_HELP)
+
+    _check_language = field_validator("language")(_language)
+
+
+class PhoneOut(BaseModel):
+    e164: str = Field(description="+393331234567: what a booking stores")
+    international: str = Field(description="+39 333 123 4567: to read back to the user")
 
 
 class AppointmentMove(BaseModel):

@@ -159,3 +159,68 @@ def test_counsellors_flag_wrong_alerts_and_missed_dangers_for_the_dev_set(client
     # Erasing the conversation erases its flags (the text is not copied).
     assert client.delete("/api/chat/mi").status_code in (200, 204)
     assert [f["text"] for f in client.get("/api/console/safety-flags").json()] == ["my husband beats me"]
+
+
+# --- photos and voice notes --------------------------------------------------------------------
+
+def test_photos_are_fetched_from_twilio_with_its_credentials_for_signed_in_counsellors(
+        client, session, monkeypatch) -> None:
+    """Twilio's media URLs need the account's credentials: a browser cannot show them.
+    The console passes them through, only from the configured Twilio API."""
+    import base64
+    import json
+    import threading
+    from http.server import BaseHTTPRequestHandler, HTTPServer
+
+    from app.conversations.models import Channel, Direction, MessageStatus
+    from app.conversations.repository import get_or_create
+    from app.core.settings import get_settings
+
+    png = base64.b64decode("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR4nGNgYGD4DwABBAEAcCBlCwAAAABJRU5ErkJggg==")
+    seen: list[str] = []
+
+    class Media(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802
+            seen.append(self.headers.get("Authorization", ""))
+            ok = self.headers.get("Authorization") == "Basic " + base64.b64encode(b"ACmedia:media-token").decode()
+            self.send_response(200 if ok else 401)
+            self.send_header("Content-Type", "image/png" if "png" in self.path else "text/html")
+            self.end_headers()
+            self.wfile.write(png if "png" in self.path else b"<script>alert(1)</script>")
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Media)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_port}"
+    try:
+        monkeypatch.setenv("TWILIO_API_BASE_URL", base)
+        monkeypatch.setenv("TWILIO_ACCOUNT_SID", "ACmedia")
+        monkeypatch.setenv("TWILIO_AUTH_TOKEN", "media-token")
+        get_settings.cache_clear()
+        conv = get_or_create(session, "tel:+32470111222", Channel.sms)
+        media = [{"url": f"{base}/Media/photo.png", "content_type": "image/png"},
+                 {"url": f"{base}/Media/page", "content_type": "text/html"},
+                 {"url": "https://evil.example/x.png", "content_type": "image/png"}]
+        msg = Message(conversation_id=conv.id, direction=Direction.inbound, channel=Channel.sms, text="",
+                      status=MessageStatus.received, media=json.dumps(media))
+        session.add(msg)
+        session.commit()
+        assert client.get(f"/console/media/{msg.id}/0", follow_redirects=False).status_code in (302, 303, 307)
+        sign_in(client)
+        r = client.get(f"/console/media/{msg.id}/0")
+        assert r.status_code == 200 and r.content == png and r.headers["content-type"] == "image/png"
+        assert "no-store" in r.headers["Cache-Control"] and seen[-1].startswith("Basic ")
+        # Anything not shown inline is a download, never rendered by the browser as a page.
+        r = client.get(f"/console/media/{msg.id}/1")
+        assert r.headers["content-type"] == "application/octet-stream" and r.headers["Content-Disposition"] == "attachment"
+        assert len(seen) == 2
+        assert client.get(f"/console/media/{msg.id}/2").status_code == 404  # not Twilio's: never fetched
+        assert client.get(f"/console/media/{msg.id}/3").status_code == 404
+        assert len(seen) == 2
+        page = client.get(f"/console/conversations/{conv.id}").text
+        assert f'src="/console/media/{msg.id}/0"' in page and "127.0.0.1" not in page
+    finally:
+        server.shutdown()
+        get_settings.cache_clear()

@@ -47,8 +47,8 @@ STATIC = HERE.parents[1] / "static" / "console"
 ASSET_TYPES = {"console.js": "text/javascript; charset=utf-8", "console.css": "text/css; charset=utf-8"}
 templates = Jinja2Templates(directory=str(HERE / "templates"))
 
-CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data: https:; "
-       "media-src 'self' https:; connect-src 'self'; form-action 'self'; base-uri 'none'; "
+CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+       "media-src 'self'; connect-src 'self'; form-action 'self'; base-uri 'none'; "
        "frame-ancestors 'none'")
 
 
@@ -234,3 +234,54 @@ def flags_page(request: Request, me: Me, session: SessionDep) -> HTMLResponse:
 @router.get("/account", response_class=HTMLResponse)
 def account_page(request: Request, me: Me) -> HTMLResponse:
     return _render(request, "account.html", me, page="account")
+
+
+# --- photos and voice notes -------------------------------------------------------------------
+
+MEDIA_MAX_BYTES = 10 * 1024 * 1024
+SHOWN_INLINE = ("image/", "audio/", "video/")
+
+
+@router.get("/media/{message_id}/{index}")
+def media(message_id: int, index: int, me: Me, session: SessionDep) -> Response:
+    """A photo or voice note a user sent, fetched from Twilio with the account's
+    credentials (Twilio's media URLs need them) and passed to the signed-in counsellor.
+    Only URLs under the configured Twilio API are fetched: a stored URL is never a way
+    to make the gateway call elsewhere."""
+    import json
+
+    import httpx
+
+    from app.conversations.models import Message
+    from app.core.settings import get_settings
+
+    msg = session.get(Message, message_id)
+    items = json.loads(msg.media) if msg is not None and msg.media else []
+    if not 0 <= index < len(items):
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "no such media")
+    settings = get_settings()
+    url = str(items[index].get("url") or "")
+    base = settings.twilio_api_base_url.rstrip("/") + "/"
+    if not url.startswith(base):
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "no such media")
+    accounts.audit(session, me.id, "media", msg.conversation_id)
+    try:
+        with httpx.Client(timeout=15, follow_redirects=True) as http, http.stream(
+                "GET", url, auth=(settings.twilio_account_sid, settings.twilio_auth_token.get_secret_value())) as r:
+            if r.status_code != 200:
+                raise HTTPException(status.HTTP_502_BAD_GATEWAY, "Twilio did not give this media")
+            body = b""
+            for chunk in r.iter_bytes():
+                body += chunk
+                if len(body) > MEDIA_MAX_BYTES:
+                    raise HTTPException(status.HTTP_502_BAD_GATEWAY, "this media is too large to show")
+            kind = r.headers.get("content-type", "application/octet-stream").split(";")[0].strip().lower()
+    except httpx.HTTPError:
+        raise HTTPException(status.HTTP_502_BAD_GATEWAY, "Twilio could not be reached for this media") from None
+    headers = {"Cache-Control": "private, no-store", "X-Content-Type-Options": "nosniff"}
+    if not kind.startswith(SHOWN_INLINE):
+        kind = "application/octet-stream"
+        headers["Content-Disposition"] = "attachment"
+    response = Response(content=body, media_type=kind, headers=headers)
+    security_headers(response)
+    return response

@@ -174,6 +174,18 @@ class ActionSubmitAppointment(Action):
         service = tracker.get_slot("service") or "social"
         moving = tracker.get_slot("booking_mode") == "move"
         reference = tracker.get_slot("reference")
+        if moving and reference:
+            # Never move without the user seeing the new time and saying yes (a reflexive
+            # "1" moved appointments to a time nobody had read).
+            if tracker.get_slot("pending_action") != "confirm_move":
+                dispatcher.utter_message(response="utter_ask_move_confirm", reference=reference, start=start,
+                                         service_code=service)
+                return [SlotSet("pending_action", "confirm_move")]
+            if (tracker.latest_message.get("intent") or {}).get("name") != "affirm":
+                dispatcher.utter_message(response="utter_cancel_kept")
+                return [SlotSet(s, None) for s in BOOKING_SLOTS] + [
+                    SlotSet("booking_mode", None), SlotSet("pending_action", None), SlotSet("reference", None),
+                    SlotSet("phone_last4", None)]
         try:
             if moving and reference:
                 resp = await gateway.call("PATCH", f"/api/appointments/{reference}", json={"start": start},
@@ -338,11 +350,42 @@ class ActionAfterReference(Action):
             dispatcher.utter_message(response="utter_ask_cancel_confirm", **args)
             return []
         if pending == "move":
+            offered = await _times_asked_for_move(dispatcher, tracker, data.get("service") or "social")
             return [SlotSet("booking_mode", "move"), SlotSet("service", data.get("service")),
-                    SlotSet("slot_choice", None), SlotSet("offered_slots", None), SlotSet("pending_action", None),
+                    SlotSet("slot_choice", None), SlotSet("offered_slots", offered), SlotSet("pending_action", None),
                     FollowupAction("appointment_form")]
         dispatcher.utter_message(response="utter_appointment_details", **args)
         return done
+
+
+class ActionConfirmMove(ActionSubmitAppointment):
+    """The user's yes or no to "Move the appointment ... to ...?": moves it, or keeps it."""
+
+    def name(self) -> Text:
+        return "action_confirm_move"
+
+
+async def _times_asked_for_move(dispatcher: CollectingDispatcher, tracker: Tracker, service: str) -> Optional[List[str]]:
+    """The free times matching the day or time the user asked for when asking to move
+    ("move it to Saturday"), or None (the form then offers the next free times). A day
+    named with nothing free (closed, full) is said, not silently replaced."""
+    asked = next((e.get("text") or "" for e in reversed(tracker.events) if e.get("event") == "user"
+                  and ((e.get("parse_data") or {}).get("intent") or {}).get("name") == "move_appointment"), "")
+    if not asked.strip():
+        return None
+    try:
+        resp = await gateway.call("POST", "/api/slots/resolve", json={
+            "service": service, "text": asked[:2000], "language": language_of(tracker)})
+    except gateway.GatewayError:
+        return None
+    if resp.status_code != 200:
+        return None
+    body = resp.json()
+    named = any(v is not None for v in (body.get("understood") or {}).values())
+    matches = _starts(_slot_list(body))
+    if named and not matches:
+        dispatcher.utter_message(response="utter_move_day_not_free")
+    return matches or None
 
 
 class ActionCancelAppointment(Action):

@@ -278,8 +278,12 @@ def test_booking_then_moving_by_chat_in_english_and_checking_by_reference_in_dut
     before = httpx.get(f"{stack.url}/api/appointments/{ref}", headers=owner).json()["start"]
     offer = chat(stack, s, "can I move my appointment to another day?")["messages"][-1]["text"]
     assert "2. " in offer, offer
-    moved = chat(stack, s, "2")["messages"][-1]["text"]
-    assert ref in moved, moved
+    # The new time is shown and must be confirmed: a reflexive "2" moves nothing yet.
+    ask = chat(stack, s, "2")["messages"][-1]["text"]
+    assert ref in ask and ask.startswith("Move the appointment"), ask
+    assert httpx.get(f"{stack.url}/api/appointments/{ref}", headers=owner).json()["start"] == before
+    moved = chat(stack, s, "yes")["messages"][-1]["text"]
+    assert moved.startswith(f"Your appointment {ref} is moved to"), moved
     after = httpx.get(f"{stack.url}/api/appointments/{ref}", headers=owner).json()["start"]
     assert after != before
     # Another conversation finds it through the reference code, and sees it only with the
@@ -296,6 +300,32 @@ def test_booking_then_moving_by_chat_in_english_and_checking_by_reference_in_dut
     assert not any("Perwez" in m["text"] for m in wrong)
     details = chat(stack, nl, "2233")["messages"][-1]["text"]
     assert ref in details and "Perwez" in details
+
+
+def test_moving_honours_the_day_asked_and_says_when_it_is_closed(stack: Stack) -> None:
+    """Issue 9: "move it to Saturday" listed Friday times; a social appointment moved to a
+    Saturday never heard that the social permanence is closed on Saturdays."""
+    s = "move-day"
+    chat(stack, s, "en français")
+    chat(stack, s, "je voudrais prendre un rendez-vous")
+    chat(stack, s, "1")  # the social permanence
+    chat(stack, s, "1")
+    chat(stack, s, "Amina")
+    ref = _reference(chat(stack, s, "0470 12 34 56")["messages"][-1]["text"])
+    owner = {"X-Phone-Last4": "3456"}
+    before = httpx.get(f"{stack.url}/api/appointments/{ref}", headers=owner).json()["start"]
+    saturday = chat(stack, s, "je veux déplacer mon rendez-vous à samedi")["messages"]
+    assert saturday[0]["text"] == render("utter_move_day_not_free", "fr").text
+    assert "1. " in saturday[-1]["text"]
+    chat(stack, s, "non")  # keeps the appointment as it is
+    thursday = chat(stack, s, "je veux déplacer mon rendez-vous à jeudi")["messages"][-1]["text"]
+    lines = [ln for ln in thursday.splitlines() if ln[:2] in {f"{i}." for i in range(1, 6)}]
+    assert lines and all("jeudi" in ln for ln in lines), thursday
+    ask = chat(stack, s, "1")["messages"][-1]["text"]
+    assert ask.startswith(f"Déplacer le rendez-vous {ref} au jeudi"), ask
+    kept = chat(stack, s, "non")["messages"][-1]["text"]
+    assert kept == render("utter_cancel_kept", "fr").text
+    assert httpx.get(f"{stack.url}/api/appointments/{ref}", headers=owner).json()["start"] == before
 
 
 def test_a_stranger_cannot_cancel_an_appointment_by_its_reference(stack: Stack) -> None:

@@ -22,12 +22,46 @@ def fold(text: str) -> str:
     return unicodedata.normalize("NFC", "".join(c for c in decomposed if not unicodedata.combining(c)))
 
 
+# Ordinals that pick from a numbered list ("le deuxième", "the last one", "الثاني"), in
+# the nine languages, folded (lower case, no accents or marks: "الأول" -> "الاول").
+# Word stems: a word starting with one of them counts. 0 stands for "the last one".
+ORDINALS = {
+    1: ("premier", "premiere", "1er", "1ere", "eerste", "first", "1st", "primer", "primero", "primera", "erste",
+        "перв", "birinci", "ilk", "primo", "prima", "الاول", "اول", "الاولي", "اولي"),
+    2: ("deuxieme", "second", "seconde", "2e", "2eme", "tweede", "2nd", "segund", "zweite", "втор", "ikinci",
+        "secondo", "seconda", "الثاني", "ثاني", "الثانيه"),
+    3: ("troisieme", "3e", "3eme", "derde", "third", "3rd", "tercer", "dritte", "трет", "ucuncu", "terzo", "terza",
+        "الثالث", "ثالث", "الثالثه"),
+    4: ("quatrieme", "4e", "4eme", "vierde", "fourth", "4th", "cuart", "vierte", "четв", "dorduncu", "quarto",
+        "quarta", "الرابع", "رابع", "الرابعه"),
+    5: ("cinquieme", "5e", "5eme", "vijfde", "fifth", "5th", "quint", "funfte", "пят", "besinci", "الخامس",
+        "خامس", "الخامسه"),
+    0: ("dernier", "derniere", "laatste", "last", "ultim", "letzte", "последн", "sonuncu", "son", "الاخير",
+        "اخير", "الاخيره", "اخر", "الاخر"),
+}
+_WORD = re.compile(r"[^\W_]+")
+
+
+def _ordinal(text: str, count: int) -> int | None:
+    words = _WORD.findall(fold(text))
+    if not words or len(words) > 4:  # "the first one", not a sentence that mentions "first"
+        return None
+    found = {n for n, stems in ORDINALS.items() for w in words for stem in stems
+             if w == stem or (len(stem) >= 4 and w.startswith(stem))}
+    if len(found) != 1:
+        return None
+    n = found.pop()
+    n = count if n == 0 else n
+    return n if 1 <= n <= count else None
+
+
 def parse_choice(text: str, count: int) -> int | None:
-    """'2', '2.', 'n°2', '#2' -> 1-based index if within the list."""
+    """'2', '2.', 'n°2', '#2', 'le deuxième', 'the last one', 'الثاني' -> 1-based index
+    if within the list."""
     m = re.fullmatch(r"\s*(?:n[°o]\.?\s*|#|nr\.?\s*|no\.?\s*)?(\d{1,2})\s*[.)]?\s*", text.lower())
     if m and 1 <= int(m.group(1)) <= count:
         return int(m.group(1))
-    return None
+    return _ordinal(text, count) if not m else None
 
 
 def parse_service(text: str) -> str | None:

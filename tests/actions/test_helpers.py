@@ -32,3 +32,16 @@ def test_first_name_or_initials_only() -> None:
     assert clean_first_name("M.K.") == "M.K."
     assert clean_first_name("Olena") == "Olena"
     assert clean_first_name("0470123456") is None
+
+
+def test_ordinals_pick_from_the_list_in_nine_languages() -> None:
+    """Issue 9: "le premier", "the first one", "الأول" were refused as "not in the list"."""
+    cases = {"le premier": 1, "la deuxième svp": 2, "the first one": 1, "the last one": 5, "de tweede": 2,
+             "el tercero": 3, "die zweite bitte": 2, "первый": 1, "второе": 2, "последний": 5, "ikincisi": 2,
+             "ilk": 1, "il secondo": 2, "l'ultimo": 5, "الأول": 1, "الثاني": 2, "الأخير": 5, "2": 2, "n°3": 3}
+    for text, want in cases.items():
+        assert parse_choice(text, 5) == want, text
+    assert parse_choice("the fifth", 3) is None          # not in a list of three
+    assert parse_choice("my first appointment was cancelled yesterday", 5) is None  # a sentence
+    assert parse_choice("first or second", 5) is None    # two different ones
+    assert parse_choice("6", 5) is None

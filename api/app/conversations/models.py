@@ -77,6 +77,8 @@ class Conversation(Base):
     discreet: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
     asked_safe_to_contact: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
     safe_to_contact: Mapped[bool | None] = mapped_column(Boolean)
+    # "Delete my data" was asked and the yes/no is awaited (app/conversations/erasure.py).
+    erasure_asked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     messages: Mapped[list[Message]] = relationship(
         back_populates="conversation", cascade="all, delete-orphan", order_by="Message.id", lazy="raise"

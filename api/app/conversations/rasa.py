@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from typing import Any
 
 import httpx
 
 from app.core.settings import get_settings
+
+log = logging.getLogger("app.conversations")
 
 
 class RasaUnavailable(Exception):
@@ -73,3 +76,15 @@ def clear_form(conversation_id: str) -> None:
                      json=events, timeout=2.0)
     except httpx.HTTPError:
         pass
+
+
+def forget(conversation_id: str) -> None:
+    """Erasure: replace the conversation's tracker in Rasa's store with nothing, so that
+    Rasa keeps none of its texts either. Best effort: a Rasa that is down keeps its
+    in-memory tracker only until it restarts."""
+    settings = get_settings()
+    try:
+        _http().put(f"{settings.rasa_url}/conversations/{conversation_id}/tracker/events",
+                    params={"token": settings.rasa_channel_token.get_secret_value()}, json=[], timeout=2.0)
+    except httpx.HTTPError:
+        log.warning("could not erase the conversation from Rasa's tracker store")

@@ -4,11 +4,11 @@ from fastapi import APIRouter, Depends, HTTPException, Response
 from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
-from app.conversations import repository
+from app.conversations import erasure, rasa, repository
 from app.conversations.models import Channel
 from app.conversations.schemas import ChatRequest, ChatResponse
 from app.conversations.service import handle_incoming
-from app.core.db import get_session
+from app.core.db import get_session, utcnow
 
 router = APIRouter(tags=["chat"])
 
@@ -36,5 +36,6 @@ def delete_conversation(sender: str, session: Session = Depends(get_session)) ->
     conv = repository.get_by_key(session, f"api:{sender}")
     if conv is None:
         raise HTTPException(status_code=404, detail="no conversation for this sender")
-    repository.delete_conversation(session, conv)
+    erasure.erase(session, conv, utcnow())
+    rasa.forget(conv.id)
     return Response(status_code=204)

@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from app.conversations import rasa, repository
+from app.conversations import erasure, rasa, repository
 from app.conversations.models import (
     Channel,
     Conversation,
@@ -40,6 +40,7 @@ class Reply:
     messages: list[dict[str, Any]] = field(default_factory=list)
     language: str | None = None
     unavailable: bool = False
+    erased: bool = False  # the conversation is gone: its reply is not stored
 
 
 def settle_language(conv: Conversation, text: str) -> tuple[str | None, str]:
@@ -135,12 +136,39 @@ def _gateway_reply(session: Session, conv: Conversation, inbound: Message, key: 
     return reply
 
 
+def _erase(session: Session, conv: Conversation) -> Reply:
+    """The confirmed erasure: the reply is given, never stored (nothing of them is kept)."""
+    language = conv.language
+    cancelled = erasure.erase(session, conv, utcnow())
+    session.commit()
+    log.info("conversation erased on request (%d upcoming appointments cancelled)", cancelled)
+    rasa.forget(conv.id)
+    return Reply(conversation=conv, language=language, erased=True,
+                 messages=[render("erasure_done", language).as_dict()])
+
+
 def answer(session: Session, conv: Conversation, inbound: Message) -> Reply:
     text = inbound.text
     # Danger first, in every state: before the language menu, the handoff and Rasa.
     screening = screen(text)
     if screening.danger:
         return _danger_reply(session, conv, inbound, screening)
+
+    if conv.erasure_asked_at is not None:
+        # "Delete my data?" was asked: a yes erases, a no keeps; anything else lets the
+        # question lapse and is answered as usual.
+        conv.erasure_asked_at = None
+        confirmed = handoff_words.yes_or_no(text)
+        if confirmed:
+            return _erase(session, conv)
+        if confirmed is False:
+            return _gateway_reply(session, conv, inbound, "erasure_kept", conv.language)
+    if erasure.is_request(text):
+        language, _how = settle_language(conv, text)
+        conv.language = inbound.language = language or conv.language
+        conv.erasure_asked_at = utcnow()
+        key = "erasure_confirm_appointments" if erasure.upcoming(session, conv, utcnow()) else "erasure_confirm"
+        return _gateway_reply(session, conv, inbound, key, conv.language)
 
     if conv.asked_safe_to_contact and conv.safe_to_contact is None:
         answer_yes = handoff_words.yes_or_no(text)

@@ -122,7 +122,14 @@ def _process(session: Session, inbound: Inbound, handoff: Handoff) -> Result:
             and m.conversation_id == reply.conversation.id]
     # The assistant was down: its apology is not stored (as on the web) unless it has
     # to be sent later through the outbox.
-    apology = reply.messages[0]["text"] if reply.unavailable and reply.messages else None
+    apology = reply.messages[0]["text"] if (reply.unavailable or reply.erased) and reply.messages else None
+    if reply.erased:
+        # Erased on request: the confirmation can only go in the webhook's answer (the
+        # outbox would store it in the conversation that no longer exists).
+        if handoff.take_for_twiml():
+            return Result([Outgoing(apology)] if apology else [])
+        log.info("conversation erased: the confirmation came too late for the webhook's answer")
+        return Result()
     return _send(session, reply.conversation, rows, apology, handoff)
 
 

@@ -71,6 +71,12 @@ def post_message(body: WidgetMessageRequest, session: Session = Depends(get_sess
     before = repository.last_message_id(session, identity.key)
     reply = handle_incoming(session, identity.key, Channel.web, body.text)
     token = _refreshed(identity)
+    if reply.erased:
+        # Erased on request: the goodbye is not stored, and the widget gets a new
+        # conversation token so nothing leads back to the erased one.
+        done = [{"id": None, "direction": "out", "language": reply.language, **m} for m in reply.messages]
+        return {"messages": done, "language": reply.language,
+                "token": tokens.issue(get_settings().secret_key.get_secret_value())}
     if reply.unavailable:
         # The apology is not stored (it is not part of the conversation), hence no id.
         notices = [{"id": None, "direction": "out", "language": reply.language, **m} for m in reply.messages]

@@ -11,7 +11,7 @@ PORT=${PORT:-8000}
 RASA_PORT=${RASA_PORT:-5005}
 ACTION_PORT=${ACTION_PORT:-5055}
 # Shared secrets between the three processes: random for this run unless given.
-rand() { "$ROOT/.venv-api/bin/python" -c 'import secrets; print(secrets.token_urlsafe(32))'; }
+rand() { "$ROOT/.venv-api/bin/python" -c 'import secrets; print(secrets.token_hex(32))'; }
 export RASA_CHANNEL_TOKEN=${RASA_CHANNEL_TOKEN:-$(rand)}
 export NLG_TOKEN=${NLG_TOKEN:-$(rand)}
 export INTERNAL_API_TOKEN=${INTERNAL_API_TOKEN:-$(rand)}

@@ -349,3 +349,21 @@ def test_a_stranger_cannot_cancel_an_appointment_by_its_reference(stack: Stack) 
     # The owner, in the conversation that booked, is asked nothing more.
     confirm = chat(stack, s, "je veux annuler mon rendez-vous")["messages"][-1]["text"]
     assert ref in confirm, confirm
+
+
+def test_a_long_message_is_acknowledged_and_a_counsellor_offered(stack: Stack) -> None:
+    """Issue 9: a long, emotional message got a one-line FAQ text."""
+    s = "long-fr"
+    story = ("Bonjour, je vous écris parce que je ne sais plus quoi faire. J'ai reçu un ordre de quitter le "
+             "territoire il y a deux semaines, mes enfants vont à l'école ici depuis trois ans, mon mari "
+             "travaille et nous avons peur de tout perdre. Est-ce que quelqu'un peut m'expliquer ce que nous "
+             "pouvons faire maintenant et si nous avons encore des droits en Belgique ?")
+    body = chat(stack, s, story)
+    assert body["language"] == "fr"
+    assert body["messages"][-1]["text"] == render("long_message_ack", "fr").text
+    assert len(body["messages"]) >= 2  # the assistant's own answer comes first
+    accepted = chat(stack, s, "oui")["messages"][-1]["text"]
+    assert any(accepted.startswith(t) for t in _waiting_texts("fr")), accepted
+    # A short question later gets no such offer.
+    short = chat(stack, s, "c'est où votre bureau ?")["messages"]
+    assert all(m["text"] != render("long_message_ack", "fr").text for m in short)

@@ -88,3 +88,15 @@ def forget(conversation_id: str) -> None:
                     params={"token": settings.rasa_channel_token.get_secret_value()}, json=[], timeout=2.0)
     except httpx.HTTPError:
         log.warning("could not erase the conversation from Rasa's tracker store")
+
+
+def offer_counsellor(conversation_id: str) -> None:
+    """The gateway offered a counsellor (a long message): a yes or no to it is then
+    handled by the assistant's own rules for that offer. Best effort."""
+    settings = get_settings()
+    try:
+        _http().post(f"{settings.rasa_url}/conversations/{conversation_id}/tracker/events",
+                     params={"token": settings.rasa_channel_token.get_secret_value()},
+                     json=[{"event": "slot", "name": "counsellor_offered", "value": True}], timeout=2.0)
+    except httpx.HTTPError:
+        log.warning("could not mark the counsellor offer in Rasa's tracker")

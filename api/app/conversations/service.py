@@ -227,7 +227,19 @@ def answer(session: Session, conv: Conversation, inbound: Message) -> Reply:
         session.commit()
         return reply
 
+    if how != "switch" and is_long(text) and conv.handoff_state == HandoffState.bot:
+        # A long message (often a story, often distress) deserves more than one FAQ line:
+        # acknowledge it and offer a person; the assistant's rules take the yes or no.
+        rendered = [*rendered, render("long_message_ack", language).as_dict()]
+        rasa.offer_counsellor(conv.id)
     inbound.status = MessageStatus.answered
     reply.messages = _store_out(session, conv, channel, rendered, language, MessageStatus.queued)
     session.commit()
     return reply
+
+
+LONG_WORDS = 40
+
+
+def is_long(text: str) -> bool:
+    return len(words(text)) >= LONG_WORDS

@@ -189,8 +189,11 @@ def test_widget_user_reaches_a_counsellor_who_answers_with_a_phrase_in_her_langu
     expect(answers(user).last).to_contain_text("Hasta pronto.", timeout=15_000)
     counsellor.get_by_role("button", name="Rendre à l'assistant").click()
     expect(counsellor.locator(".conversation-body")).to_have_attribute("data-state", "bot")
-    say(user, "¿cuál es el horario?")
     from app.i18n.catalogue import render
+
+    # The user sees that the counsellor has left (pushed by the event stream) before writing again.
+    expect(answers(user).last).to_contain_text(render("handoff_closed", "es").text, timeout=15_000)
+    say(user, "¿cuál es el horario?")
 
     expect(answers(user).last).to_have_text(re.compile(re.escape(render("utter_social_hours", "es").text[:30])),
                                             timeout=30_000)

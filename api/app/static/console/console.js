@@ -240,7 +240,12 @@
         pending = setTimeout(refreshFragments, 100);
       });
     });
-    source.onopen = function () { if (live) live.textContent = body.dataset.liveOn; };
+    source.onopen = function () {
+      if (live) live.textContent = body.dataset.liveOn;
+      // The stream starts at its connection: anything written between this page and
+      // then (or while it was reconnecting) is fetched once now, never lost.
+      refreshFragments();
+    };
     source.onerror = function () { if (live) live.textContent = body.dataset.liveOff; };
   }
 

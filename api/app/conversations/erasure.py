@@ -11,13 +11,13 @@ console's audit entries) is listed in the README.
 from __future__ import annotations
 
 import re
-import unicodedata
 from datetime import datetime
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from app.appointments.models import Appointment, AppointmentStatus
+from app.appointments.parse import fold
 from app.conversations import repository
 from app.conversations.models import Conversation
 
@@ -38,14 +38,8 @@ _OBJECTS = ("donnee", "mes info", "mes messages", "ma conversation", "historique
 MAX_WORDS = 14
 
 
-def fold(text: str) -> str:
-    text = unicodedata.normalize("NFKD", text.lower().replace("ı", "i"))
-    text = "".join(ch for ch in text if not unicodedata.combining(ch))
-    return " ".join(unicodedata.normalize("NFC", text).replace("ة", "ه").split())
-
-
 def is_request(text: str) -> bool:
-    folded = fold(text)
+    folded = " ".join(fold(text).split())  # the booking parser's folding: case, accents, ة/ه
     if not folded or len(folded.split()) > MAX_WORDS:
         return False
     words = re.findall(r"[^\W_]+", folded)

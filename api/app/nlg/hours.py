@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 from app.appointments.parse import fold, parse_when
 from app.appointments.schedule import closed_reason
 from app.core.facts import get_facts
-from app.i18n.catalogue import LANGUAGES, format_date, load_catalogue, render
+from app.i18n.catalogue import LANGUAGES, format_date, format_time, load_catalogue, render
 
 SATURDAY = 5
 LOOK_AHEAD = 21  # days searched for the next opening
@@ -60,7 +60,7 @@ def _spans(lang: str, spans: list[tuple[time, time, str]]) -> str:
     cat = load_catalogue(lang)
     return cat["_list_sep"].join(
         cat["_permanence_hours"].format(service=render(f"service_{service}", lang).text,
-                                        start=f"{start.hour}:{start.minute:02d}", end=f"{end.hour}:{end.minute:02d}")
+                                        start=format_time(start), end=format_time(end))
         for start, end, service in spans)
 
 

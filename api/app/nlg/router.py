@@ -100,7 +100,7 @@ def _greeting_first(tracker: dict[str, Any]) -> bool:
     if len(users) > 1:
         return False
     text = str((tracker.get("latest_message") or {}).get("text") or "")
-    words = [w for w in re.findall(r"[^\W\d_]+", fold(text))]
+    words = re.findall(r"[^\W\d_]+", fold(text))
     return bool(words) and len(words) <= 3 and words[0] in BOTH_WAYS
 
 

@@ -58,9 +58,15 @@ def _theirs(session: Session, conv: Conversation):  # noqa: ANN202
     return select(Appointment).where(where)
 
 
+def upcoming_appointments(session: Session, conv: Conversation, now: datetime) -> list[Appointment]:
+    """The person's booked appointments still to come, soonest first: what erasing cancels."""
+    return list(session.scalars(_theirs(session, conv).where(
+        Appointment.status == AppointmentStatus.booked, Appointment.starts_at > now)
+        .order_by(Appointment.starts_at)).all())
+
+
 def upcoming(session: Session, conv: Conversation, now: datetime) -> int:
-    return len(session.scalars(_theirs(session, conv).where(
-        Appointment.status == AppointmentStatus.booked, Appointment.starts_at > now)).all())
+    return len(upcoming_appointments(session, conv, now))
 
 
 def erase(session: Session, conv: Conversation, now: datetime) -> int:

@@ -94,6 +94,9 @@ class Message(Base):
     direction: Mapped[Direction] = mapped_column(String(3))
     channel: Mapped[Channel] = mapped_column(String(16))
     text: Mapped[str] = mapped_column(Text)
+    # Inbound, a quick reply tapped in the widget: text is the payload the assistant got,
+    # label the button's title the person saw and tapped (what their history shows).
+    label: Mapped[str | None] = mapped_column(String(200))
     buttons: Mapped[str | None] = mapped_column(Text)  # JSON list, outbound only
     language: Mapped[str | None] = mapped_column(String(2))
     status: Mapped[MessageStatus] = mapped_column(String(16))

@@ -34,13 +34,20 @@ def get_or_create(session: Session, key: str, channel: Channel) -> Conversation:
 
 def add_message(session: Session, conv: Conversation, direction: Direction, text: str, *,
                 channel: Channel, status: MessageStatus, language: str | None = None,
-                buttons: list[dict] | None = None, external_id: str | None = None) -> Message:
+                buttons: list[dict] | None = None, external_id: str | None = None,
+                label: str | None = None) -> Message:
     msg = Message(conversation_id=conv.id, direction=direction, channel=channel, text=text,
-                  status=status, language=language, external_id=external_id,
+                  status=status, language=language, external_id=external_id, label=label,
                   buttons=json.dumps(buttons, ensure_ascii=False) if buttons else None)
     session.add(msg)
     session.flush()
     return msg
+
+
+def last_outbound(session: Session, conv: Conversation) -> Message | None:
+    stmt = (select(Message).where(Message.conversation_id == conv.id, Message.direction == Direction.outbound)
+            .order_by(Message.id.desc()).limit(1))
+    return session.scalars(stmt).first()
 
 
 def get_by_external_id(session: Session, external_id: str) -> Message | None:

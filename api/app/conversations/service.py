@@ -3,6 +3,7 @@ assistant's answer, store the answer. Shared by the web chat and Twilio."""
 
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import dataclass, field
 from typing import Any
@@ -43,11 +44,17 @@ class Reply:
     erased: bool = False  # the conversation is gone: its reply is not stored
 
 
-def settle_language(conv: Conversation, text: str) -> tuple[str | None, str]:
-    """Return (language, how). language None means: ask with the numbered menu."""
+def settle_language(conv: Conversation, text: str, chosen: str | None = None) -> tuple[str | None, str]:
+    """Return (language, how). language None means: ask with the numbered menu.
+
+    ``chosen``: the language the person picked in the client (the widget's language
+    picker), an explicit choice like "English please"; words in the text still win.
+    """
     asked = requested_switch(text)
     if asked:
         return asked, "switch"
+    if chosen:
+        return chosen, "chosen"
     if conv.awaiting_language:
         chosen = menu_choice(text)
         if chosen:
@@ -97,21 +104,36 @@ def _ask_rasa(conv: Conversation, text: str, language: str) -> list[dict[str, An
     return messages
 
 
+def tapped_label(session: Session, conv: Conversation, payload: str, label: str | None) -> str | None:
+    """The label of a quick reply the person tapped, if it is one the assistant offered
+    last with this payload; anything else is not kept (a client cannot make the history
+    show words other than the ones that were answered)."""
+    if not label:
+        return None
+    last = repository.last_outbound(session, conv)
+    offered = json.loads(last.buttons) if last is not None and last.buttons else []
+    return label if any(b.get("title") == label and b.get("payload") == payload for b in offered) else None
+
+
 def handle_incoming(session: Session, key: str, channel: Channel, text: str, *,
-                    external_id: str | None = None) -> Reply:
+                    external_id: str | None = None, label: str | None = None,
+                    language: str | None = None) -> Reply:
+    """``label``: the title of the quick reply tapped (``text`` is its payload);
+    ``language``: a language the person picked in the client's interface."""
     conv = repository.get_or_create(session, key, channel)
     inbound = repository.add_message(session, conv, Direction.inbound, text, channel=channel,
                                      status=MessageStatus.received, language=conv.language,
-                                     external_id=external_id)
+                                     external_id=external_id, label=tapped_label(session, conv, text, label))
     conv.last_user_message_at = utcnow()
     # Stored before anything else can fail: the user's words are never lost.
     session.commit()
-    return answer(session, conv, inbound)
+    return answer(session, conv, inbound, chosen=language)
 
 
-def _danger_reply(session: Session, conv: Conversation, inbound: Message, screening: Any) -> Reply:
+def _danger_reply(session: Session, conv: Conversation, inbound: Message, screening: Any,
+                  chosen: str | None = None) -> Reply:
     """A danger message: answered at once by the gateway, in every state, without Rasa."""
-    language, _how = settle_language(conv, inbound.text)
+    language, _how = settle_language(conv, inbound.text, chosen)
     language = danger.choose_language(conv, language, screening)
     conv.language, conv.awaiting_language = language, False
     inbound.language = language
@@ -147,12 +169,12 @@ def _erase(session: Session, conv: Conversation) -> Reply:
                  messages=[render("erasure_done", language).as_dict()])
 
 
-def answer(session: Session, conv: Conversation, inbound: Message) -> Reply:
+def answer(session: Session, conv: Conversation, inbound: Message, chosen: str | None = None) -> Reply:
     text = inbound.text
     # Danger first, in every state: before the language menu, the handoff and Rasa.
     screening = screen(text)
     if screening.danger:
-        return _danger_reply(session, conv, inbound, screening)
+        return _danger_reply(session, conv, inbound, screening, chosen)
 
     if conv.erasure_asked_at is not None:
         # "Delete my data?" was asked: a yes erases, a no keeps; anything else lets the
@@ -164,7 +186,7 @@ def answer(session: Session, conv: Conversation, inbound: Message) -> Reply:
         if confirmed is False:
             return _gateway_reply(session, conv, inbound, "erasure_kept", conv.language)
     if erasure.is_request(text):
-        language, _how = settle_language(conv, text)
+        language, _how = settle_language(conv, text, chosen)
         conv.language = inbound.language = language or conv.language
         conv.erasure_asked_at = utcnow()
         key = "erasure_confirm_appointments" if erasure.upcoming(session, conv, utcnow()) else "erasure_confirm"
@@ -180,7 +202,7 @@ def answer(session: Session, conv: Conversation, inbound: Message) -> Reply:
 
     if conv.handoff_state == HandoffState.taken:
         # A counsellor holds the conversation: the assistant is silent.
-        language, _how = settle_language(conv, text)
+        language, _how = settle_language(conv, text, chosen)
         if language:
             conv.language = inbound.language = language
         inbound.status = MessageStatus.for_counsellor
@@ -192,7 +214,7 @@ def answer(session: Session, conv: Conversation, inbound: Message) -> Reply:
         handoff.close(session, conv, None, notify=False)
         return _gateway_reply(session, conv, inbound, "handoff_withdrawn", conv.language)
 
-    language, how = settle_language(conv, text)
+    language, how = settle_language(conv, text, chosen)
     channel = Channel(conv.channel)
     reply = Reply(conversation=conv)
 

@@ -22,7 +22,7 @@ class WidgetCORSMiddleware:
         self.cors = CORSMiddleware(
             app,
             allow_origins=get_settings().widget_allowed_origins,
-            allow_methods=["GET", "POST"],
+            allow_methods=["GET", "POST", "DELETE"],
             allow_headers=["Content-Type", "Last-Event-ID"],
             allow_credentials=False,
             max_age=600,

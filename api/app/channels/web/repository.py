@@ -34,11 +34,12 @@ def author_names(session: Session, messages: list[Message]) -> dict[int, str]:
 
 def as_dict(msg: Message, names: dict[int, str] | None = None) -> dict[str, Any]:
     # "kind" tells the widget who wrote it: the assistant, the service (system notices),
-    # or a person (a counsellor, with their first name as "author").
+    # or a person (a counsellor, with their first name as "author"). A tapped quick reply
+    # shows as the person saw it: its label, not the payload the assistant got.
     return {
         "id": msg.id,
         "direction": str(msg.direction),
-        "text": msg.text,
+        "text": msg.label or msg.text,
         "buttons": json.loads(msg.buttons) if msg.buttons else [],
         "language": msg.language,
         "kind": str(msg.kind) if msg.kind else ("bot" if msg.direction == Direction.outbound else "user"),

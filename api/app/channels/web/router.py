@@ -4,12 +4,13 @@ the files a page embeds (/widget.js) plus a demo page (/)."""
 from __future__ import annotations
 
 import html
+import logging
 import string
 from datetime import timedelta
 from functools import lru_cache
 from pathlib import Path
 
-from fastapi import APIRouter, Depends, Header, HTTPException, Query, status
+from fastapi import APIRouter, Depends, Header, HTTPException, Query, Response, status
 from fastapi.responses import (
     FileResponse,
     HTMLResponse,
@@ -21,19 +22,24 @@ from starlette.concurrency import run_in_threadpool
 
 from app.channels.web import push, repository, tokens
 from app.channels.web.schemas import (
+    WidgetAppointments,
     WidgetHistory,
     WidgetMessageRequest,
+    WidgetPrivacy,
     WidgetReply,
     WidgetSession,
 )
+from app.conversations import erasure, rasa
 from app.conversations import repository as conversations
 from app.conversations.models import Channel
 from app.conversations.service import handle_incoming
-from app.core.db import get_session
+from app.core.db import get_session, utcnow
 from app.core.facts import get_facts
 from app.core.settings import get_settings
 from app.i18n.catalogue import fact_values
 from app.language.detect import NATIVE_NAMES
+
+log = logging.getLogger("app.channels.web")
 
 STATIC = Path(__file__).resolve().parents[2] / "static"
 
@@ -69,7 +75,8 @@ def new_session() -> dict[str, str]:
 def post_message(body: WidgetMessageRequest, session: Session = Depends(get_session)):  # noqa: B008
     identity = identify(body.token)
     before = repository.last_message_id(session, identity.key)
-    reply = handle_incoming(session, identity.key, Channel.web, body.text)
+    reply = handle_incoming(session, identity.key, Channel.web, body.text, label=body.label,
+                            language=body.language)
     token = _refreshed(identity)
     if reply.erased:
         # Erased on request: the goodbye is not stored, and the widget gets a new
@@ -97,6 +104,40 @@ def history(token: str = Query(default=""), session: Session = Depends(get_sessi
         return {"messages": [], "language": None}
     return {"messages": repository.as_dicts(session, conversations.history(session, conv)),
             "language": conv.language}
+
+
+@router.get("/privacy", response_model=WidgetPrivacy)
+def privacy() -> dict[str, int]:
+    """What the widget's privacy notice needs from the gateway: how long messages are kept."""
+    return {"retention_days": get_settings().retention_days}
+
+
+@router.get("/appointments", response_model=WidgetAppointments, responses=UNAUTHORIZED)
+def upcoming_appointments(token: str = Query(default=""), session: Session = Depends(get_session)):  # noqa: B008
+    """The conversation's upcoming appointments (reference, service, start): shown before
+    the widget forgets the conversation on a shared phone, so the person can note them."""
+    identity = identify(token)
+    conv = conversations.get_by_key(session, identity.key)
+    if conv is None:
+        return {"appointments": []}
+    return {"appointments": [{"reference": a.reference, "service": str(a.service), "starts_at": a.starts_at}
+                             for a in erasure.upcoming_appointments(session, conv, utcnow())]}
+
+
+@router.delete("/conversation", status_code=204, responses=UNAUTHORIZED)
+def delete_conversation(token: str = Query(default=""), session: Session = Depends(get_session)) -> Response:  # noqa: B008
+    """"Delete my data" from the widget's menu: the same erasure as in conversation (the
+    conversation and its messages, upcoming appointments cancelled, name and phone
+    blanked). Idempotent: a conversation that was never stored, or already erased, is a 204."""
+    identity = identify(token)
+    conv = conversations.get_by_key(session, identity.key)
+    if conv is not None:
+        conversation_id = conv.id
+        cancelled = erasure.erase(session, conv, utcnow())
+        session.commit()
+        log.info("widget conversation erased on request (%d upcoming appointments cancelled)", cancelled)
+        rasa.forget(conversation_id)
+    return Response(status_code=204)
 
 
 @router.get("/events", responses={**UNAUTHORIZED, 200: {"content": {"text/event-stream": {}},

@@ -1,10 +1,14 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal
 
 from pydantic import BaseModel, Field, StrictStr
 
 from app.conversations.schemas import Button, MessageText
+from app.language.detect import LANGUAGES
+
+Language = Literal[LANGUAGES]  # the service's nine languages
 
 
 class WidgetSession(BaseModel):
@@ -14,7 +18,14 @@ class WidgetSession(BaseModel):
 class WidgetMessageRequest(BaseModel):
     # A missing token is an authentication problem (401), not a shape problem (422).
     token: StrictStr = Field(default="", max_length=512, description="The token from POST /api/widget/session")
-    text: MessageText = Field(description="The user's message, 1 to 2,000 characters")
+    text: MessageText = Field(description="The user's message, 1 to 2,000 characters; "
+                              "for a tapped quick reply, its payload")
+    label: StrictStr | None = Field(default=None, max_length=200,
+                                    description="A tapped quick reply's title, shown in the history in place of "
+                                    "its payload (kept only if it is a button the assistant just offered)")
+    language: Language | None = Field(default=None,
+                                      description="A language the person picked in the widget: an explicit "
+                                      "choice for the conversation (words such as 'English please' still win)")
 
 
 class WidgetMessage(BaseModel):
@@ -38,3 +49,17 @@ class WidgetReply(BaseModel):
 class WidgetHistory(BaseModel):
     messages: list[WidgetMessage]
     language: str | None
+
+
+class WidgetPrivacy(BaseModel):
+    retention_days: int = Field(description="Messages are erased after this many days (RETENTION_DAYS)")
+
+
+class WidgetAppointment(BaseModel):
+    reference: str
+    service: str = Field(description="social or legal")
+    starts_at: datetime
+
+
+class WidgetAppointments(BaseModel):
+    appointments: list[WidgetAppointment] = Field(description="The conversation's upcoming booked appointments")

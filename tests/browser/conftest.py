@@ -25,9 +25,11 @@ DESKTOP = {"width": 1280, "height": 800}
 
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    """The gateway alone: the widget's tests use answers the gateway gives without the bot."""
+    """The gateway alone: the widget's tests use answers the gateway gives without the bot.
+    A retention period other than the default shows that the widget's privacy notice
+    reads it from the gateway."""
     db = tmp_path_factory.mktemp("widget") / "gateway.db"
-    with Stack(database_url=f"sqlite:///{db}", with_bot=False) as s:
+    with Stack(database_url=f"sqlite:///{db}", with_bot=False, extra_env={"RETENTION_DAYS": "90"}) as s:
         yield s
 
 
@@ -43,14 +45,15 @@ def browser() -> Iterator[Browser]:
 
 @pytest.fixture
 def new_page(browser: Browser) -> Iterator[Callable[..., Page]]:
-    """new_page(viewport=DESKTOP or PHONE): a page in a fresh profile (empty localStorage),
-    that is a new visitor and a new conversation."""
+    """new_page(viewport=DESKTOP or PHONE, **context options such as locale="tr-TR" or
+    timezone_id): a page in a fresh profile (empty localStorage), that is a new visitor
+    and a new conversation."""
     contexts: list[BrowserContext] = []
 
-    def make(viewport: dict[str, int] = DESKTOP) -> Page:
+    def make(viewport: dict[str, int] = DESKTOP, **options: object) -> Page:
         phone = viewport == PHONE
         ctx = browser.new_context(viewport=viewport, is_mobile=phone, has_touch=phone,
-                                  device_scale_factor=2 if phone else 1)
+                                  device_scale_factor=2 if phone else 1, **options)
         contexts.append(ctx)
         p = ctx.new_page()
         p.set_default_timeout(15_000)

@@ -222,3 +222,20 @@ def test_only_the_nine_languages_can_be_picked(client) -> None:
     token = new_token(client)
     r = client.post("/api/widget/messages", json={"token": token, "text": "hello", "language": "pl"})
     assert r.status_code == 422
+
+
+def test_every_widget_text_exists_in_the_nine_languages() -> None:
+    """The widget's own words (the UI table of widget.js): same keys, same {placeholders}."""
+    import re
+    from pathlib import Path
+
+    widget = (Path(__file__).resolve().parents[2] / "api" / "app" / "static" / "widget.js").read_text("utf-8")
+    table = widget[widget.index("var UI = {"):widget.index("function pickLanguage")]
+    blocks = dict(re.findall(r"\n    (\w\w): \{(.*?\") \}", table, re.S))  # a block ends with '" }'
+    assert sorted(blocks) == sorted(["fr", "nl", "en", "es", "de", "ru", "tr", "it", "ar"])
+    texts = {lang: dict(re.findall(r'(\w+): "((?:[^"\\]|\\.)*)"', body)) for lang, body in blocks.items()}
+    for lang, entries in texts.items():
+        assert entries.keys() == texts["en"].keys(), lang
+        for key, text in entries.items():
+            assert text.strip(), (lang, key)
+            assert set(re.findall(r"\{\w+\}", text)) == set(re.findall(r"\{\w+\}", texts["en"][key])), (lang, key)

@@ -577,7 +577,9 @@ def test_the_privacy_notice_shows_once_in_the_visitors_language_and_can_be_found
     expect(page.get_by_role("region", name="Verileriniz")).to_contain_text("90 gün")
 
 
-def test_forget_on_this_device_shows_the_reference_first_and_keeps_the_appointment(page: Page, stack: Stack) -> None:
+def test_forget_on_this_device_shows_the_reference_first_and_keeps_the_appointment(new_page, stack: Stack,
+                                                                                  screenshot) -> None:
+    page = new_page(PHONE)
     open_widget(page, stack.url + "/")
     dismiss_notice(page)
     say(page, "English please")
@@ -588,6 +590,7 @@ def test_forget_on_this_device_shows_the_reference_first_and_keeps_the_appointme
     expect(menu).to_have_attribute("aria-expanded", "false")
     menu.click()
     expect(menu).to_have_attribute("aria-expanded", "true")
+    screenshot(page, "widget-phone-menu")
     page.get_by_role("button", name="Forget this conversation on this device").click()
     sheet = page.get_by_role("region", name="Forget this conversation on this device")
     expect(sheet).to_contain_text("write down your appointment reference")

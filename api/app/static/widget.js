@@ -281,7 +281,10 @@
     ".menu-btn svg { width: 22px; height: 22px; }",
     ".lang { flex: none; max-width: 8.5em; min-height: 44px; font: inherit; font-size: 15px; color: #1b1b1b;",
     "  background: #fff; border: 1px solid #fff; border-radius: 8px; padding: 4px 6px; }",
-    ".menu { flex: none; display: flex; flex-direction: column; background: #fff; border-bottom: 1px solid #c9ced6; }",
+    ".head { position: relative; }",
+    ".menu { position: absolute; top: 100%; inset-inline: 8px; z-index: 2; display: flex; flex-direction: column;",
+    "  background: #fff; border: 1px solid #c9ced6; border-radius: 0 0 10px 10px; overflow: hidden;",
+    "  box-shadow: 0 8px 20px rgba(0,0,0,.25); }",
     ".menu button { min-height: 48px; padding: 10px 16px; border: 0; border-bottom: 1px solid #e3e6ea;",
     "  background: #fff; color: #0b4f8a; text-align: start; font-size: 16px; }",
     ".menu button:hover { background: #e8f0f8; }",
@@ -363,11 +366,12 @@
     '<div class="head"><h2 id="title"></h2>' +
     '<select class="lang" id="lang"></select>' +
     '<button class="menu-btn" type="button" aria-expanded="false" aria-controls="menu">' + ICON_MENU + '</button>' +
-    '<button class="close" type="button">' + ICON_CLOSE + '</button></div>' +
+    // Right after its button, so that Tab goes from the button into the open menu.
     '<div class="menu" id="menu" hidden>' +
     '<button type="button" data-action="privacy"></button>' +
     '<button type="button" data-action="forget"></button>' +
     '<button type="button" data-action="erase" class="danger"></button></div>' +
+    '<button class="close" type="button">' + ICON_CLOSE + '</button></div>' +
     '<section class="sheet" id="sheet" aria-labelledby="sheet-title" hidden>' +
     '<h3 id="sheet-title" tabindex="-1"></h3><div class="sheet-body"></div><div class="actions"></div></section>' +
     '<div class="log" id="log" role="log" aria-live="polite" aria-relevant="additions" tabindex="0">' +
@@ -495,6 +499,10 @@
       el.root.addEventListener("pointerdown", function (ev) { self.pointer = ev.pointerType; }, true);
       el.root.addEventListener("keydown", function () { self.pointer = ""; }, true);
       el.menuBtn.addEventListener("click", function () { self.toggleMenu(el.menu.hidden); });
+      el.panel.addEventListener("click", function (ev) {
+        // A tap anywhere else closes the open menu.
+        if (!el.menu.hidden && !el.menu.contains(ev.target) && !el.menuBtn.contains(ev.target)) self.toggleMenu(false);
+      });
       el.menu.addEventListener("click", function (ev) {
         var action = ev.target.closest && ev.target.closest("button") && ev.target.closest("button").dataset.action;
         if (!action) return;

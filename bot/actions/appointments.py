@@ -11,10 +11,43 @@ from rasa_sdk.types import DomainDict
 
 from actions import gateway
 from actions.context import channel_of, language_of, latest_text
-from actions.helpers import clean_first_name, find_reference, parse_choice, parse_service
+from actions.helpers import (
+    clean_first_name,
+    find_reference,
+    parse_choice,
+    parse_service,
+    says_no_phone,
+    yes_or_no,
+)
 
 MAX_OPTIONS = 5
-BOOKING_SLOTS = ("service", "slot_choice", "first_name", "contact", "offered_slots")
+BOOKING_SLOTS = ("service", "slot_choice", "first_name", "contact", "offered_slots", "booking_confirmed", "refusals")
+# Markers a form slot can hold instead of a value. STUCK: the same question failed
+# three times; the form ends and a counsellor is offered instead of a fourth refusal.
+# NO_PHONE_GIVEN: booking on the web without a phone. NO_REFERENCE: "I have none".
+STUCK, NO_PHONE_GIVEN, NO_REFERENCE = "=stuck", "=none", "=none"
+MAX_REFUSALS = 2
+# Intents that, at the summary, are not an answer: a question (answered, then the
+# summary again), a counsellor, a goodbye or "cancel" (their own rules).
+NOT_AN_ANSWER = ("ask_voluntary_return", "ask_reintegration", "ask_eligibility", "ask_social_hours",
+                 "ask_legal_hours", "ask_contact", "ask_languages", "ask_home_visit", "ask_order_to_leave",
+                 "ask_legal_advice", "ask_cost", "ask_confidentiality", "request_counsellor", "goodbye",
+                 "cancel_appointment", "check_appointment")
+
+
+def _intent(tracker: Tracker) -> Optional[str]:
+    return (tracker.latest_message.get("intent") or {}).get("name")
+
+
+def _refuse(dispatcher: CollectingDispatcher, tracker: Tracker, slot: str, response: str,
+            **kwargs: Any) -> Dict[Text, Any]:
+    """A refused answer, said at most twice in a row; the third time the form ends
+    and a counsellor is offered (never the same refusal again and again)."""
+    count = int(tracker.get_slot("refusals") or 0) + 1
+    if count > MAX_REFUSALS:
+        return {slot: STUCK, "refusals": 0}
+    dispatcher.utter_message(response=response, **kwargs)
+    return {slot: None, "refusals": count}
 
 
 def _slot_list(body: Any) -> List[Dict[str, Any]]:
@@ -98,10 +131,14 @@ class ValidateAppointmentForm(FormValidationAction):
                              tracker: Tracker, domain: DomainDict) -> List[Text]:
         if tracker.get_slot("booking_mode") == "move":
             return ["slot_choice"]
+        slots = domain_slots
         if channel_of(tracker) in ("sms", "whatsapp"):
             # The number they write from is known to the gateway: never ask it again.
-            return [s for s in domain_slots if s != "contact"]
-        return domain_slots
+            slots = [s for s in domain_slots if s != "contact"]
+        for i, slot in enumerate(slots):
+            if tracker.get_slot(slot) == STUCK:
+                return slots[:i + 1]  # the form ends here; the submit offers a counsellor
+        return slots
 
     async def validate_service(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                                domain: DomainDict) -> Dict[Text, Any]:
@@ -117,10 +154,12 @@ class ValidateAppointmentForm(FormValidationAction):
         if not _asked(tracker, "slot_choice"):
             return {"slot_choice": None}
         text = str(value or "")
+        if text == STUCK:
+            return {"slot_choice": STUCK}
         offered: List[str] = tracker.get_slot("offered_slots") or []
         index = parse_choice(text, len(offered))
         if index:
-            return {"slot_choice": offered[index - 1]}
+            return {"slot_choice": offered[index - 1], "refusals": 0}
         service = tracker.get_slot("service") or "social"
         switched = parse_service(text) if not text.strip().isdigit() else None
         if switched and switched != service and tracker.get_slot("booking_mode") != "move":
@@ -129,40 +168,139 @@ class ValidateAppointmentForm(FormValidationAction):
         try:
             resp = await gateway.call("POST", "/api/slots/resolve", json={
                 "service": service, "text": text, "language": language_of(tracker)})
-            matches = _starts(_slot_list(resp.json())) if resp.status_code == 200 else []
-        except gateway.GatewayError:
-            matches = []
+            body = resp.json() if resp.status_code == 200 else {}
+        except (gateway.GatewayError, ValueError):
+            body = {}
+        matches = _starts(_slot_list(body))
         if len(matches) == 1:
-            return {"slot_choice": matches[0]}
+            return {"slot_choice": matches[0], "refusals": 0}
         if matches:
-            return {"slot_choice": None, "offered_slots": matches}
-        dispatcher.utter_message(response="utter_slot_not_understood")
-        return {"slot_choice": None}
+            return {"slot_choice": None, "offered_slots": matches, "refusals": 0}
+        nearest = _explain_day(dispatcher, body, service)
+        if nearest:
+            # "demain" on a Sunday: why not, and the free times nearest to that day.
+            return {"slot_choice": None, "offered_slots": nearest, "refusals": 0}
+        return _refuse(dispatcher, tracker, "slot_choice", "utter_slot_not_understood")
 
     async def validate_first_name(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                                   domain: DomainDict) -> Dict[Text, Any]:
         if not _asked(tracker, "first_name"):
             return {"first_name": None}
-        return {"first_name": clean_first_name(str(value or ""))}
+        if value == STUCK:
+            return {"first_name": STUCK}
+        name = clean_first_name(str(value or ""))
+        if name:
+            return {"first_name": name, "refusals": 0}
+        return _refuse(dispatcher, tracker, "first_name", "utter_first_name_invalid")
+
+    async def extract_contact(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                              domain: DomainDict) -> Dict[Text, Any]:
+        """"I have no phone" (or a plain "no") to the phone question: book without one."""
+        if not _asked(tracker, "contact"):
+            return {}
+        text = latest_text(tracker)
+        if says_no_phone(text) or _intent(tracker) == "deny" or yes_or_no(text) == "no":
+            return {"contact": NO_PHONE_GIVEN}
+        return {}
+
+    async def extract_booking_confirmed(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                        domain: DomainDict) -> Dict[Text, Any]:
+        """The answer to the summary: yes, no, or something else (asked again)."""
+        if not _asked(tracker, "booking_confirmed"):
+            return {}
+        answer = yes_or_no(latest_text(tracker))
+        intent = _intent(tracker)
+        if answer is None and intent in ("affirm", "deny"):
+            answer = "yes" if intent == "affirm" else "no"
+        if answer:
+            return {"booking_confirmed": answer}
+        if intent in NOT_AN_ANSWER:
+            return {}  # its own rule answers; the summary is asked again
+        return {"booking_confirmed": "?"}
+
+    async def validate_booking_confirmed(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                         domain: DomainDict) -> Dict[Text, Any]:
+        if value in ("yes", "no", STUCK):
+            return {"booking_confirmed": value, "refusals": 0}
+        if not _asked(tracker, "booking_confirmed"):
+            return {"booking_confirmed": None}  # reset by an action, not answered
+        return _refuse(dispatcher, tracker, "booking_confirmed", "utter_answer_yes_no")
 
     async def validate_contact(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                                domain: DomainDict) -> Dict[Text, Any]:
         if not _asked(tracker, "contact"):
             return {"contact": None}
         text = str(value or "").strip()[:200]
+        if text in (NO_PHONE_GIVEN, STUCK):
+            return {"contact": text, "refusals": 0}
         if not text:
-            dispatcher.utter_message(response="utter_contact_invalid")
-            return {"contact": None}
+            return _refuse(dispatcher, tracker, "contact", "utter_contact_invalid")
         # One validation, the gateway's: the number is read as Belgian, then as a number
-        # of the country the language suggests ("3331234567" in Italian).
+        # of the country the language suggests ("3331234567" in Italian). The summary
+        # reads it back in international format before anything is booked.
         try:
             resp = await gateway.call("POST", "/api/phone", json={"text": text, "language": language_of(tracker)})
         except gateway.GatewayError:
             return {"contact": text}  # the booking itself will say what went wrong
         if resp.status_code == 200:
-            return {"contact": resp.json()["e164"]}
-        dispatcher.utter_message(response="utter_contact_invalid")
-        return {"contact": None}
+            return {"contact": resp.json()["e164"], "refusals": 0}
+        return _refuse(dispatcher, tracker, "contact", "utter_contact_invalid")
+
+
+def _explain_day(dispatcher: CollectingDispatcher, body: Dict[str, Any], service: str) -> List[str]:
+    """When the user named a day with nothing free on it (closed, full, over), say so;
+    returns the free times nearest to that day (empty: no day was named)."""
+    note = body.get("day") if isinstance(body, dict) else None
+    status = note.get("status") if isinstance(note, dict) else None
+    if status not in ("closed", "full", "past", "time_not_free"):
+        return []
+    response = "utter_time_not_free" if status == "time_not_free" else f"utter_day_{status}"
+    dispatcher.utter_message(response=response, day=str(note.get("date")), service_code=service)
+    return _starts(note.get("nearest") or [])
+
+
+class ActionAskAppointmentFormBookingConfirmed(Action):
+    """The summary before booking: service, day, time, name and the phone read back in
+    international format (or what booking without a phone means), yes or no."""
+
+    def name(self) -> Text:
+        return "action_ask_appointment_form_booking_confirmed"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        args = {"service_code": tracker.get_slot("service") or "social", "start": tracker.get_slot("slot_choice"),
+                "first_name": tracker.get_slot("first_name") or ""}
+        contact = tracker.get_slot("contact")
+        if channel_of(tracker) in ("sms", "whatsapp"):
+            dispatcher.utter_message(response="utter_ask_booking_confirm_own_phone", **args)
+        elif contact and contact != NO_PHONE_GIVEN:
+            dispatcher.utter_message(response="utter_ask_booking_confirm", phone_number=contact, **args)
+        else:
+            dispatcher.utter_message(response="utter_ask_booking_confirm_no_phone", **args)
+        return []
+
+
+class ActionTellAppointments(Action):
+    """"When is my appointment?" asked in the middle of something: this conversation's
+    next appointment, or that there is none yet."""
+
+    def name(self) -> Text:
+        return "action_tell_appointments"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        try:
+            resp = await gateway.call("GET", f"/api/conversations/{tracker.sender_id}/appointments")
+            items = _slot_list(resp.json()) if resp.status_code == 200 else []
+        except (gateway.GatewayError, ValueError):
+            items = None
+        if items is None:
+            dispatcher.utter_message(response="utter_booking_failed")
+        elif not items:
+            dispatcher.utter_message(response="utter_no_appointment_yet")
+        else:
+            first = items[0]
+            dispatcher.utter_message(response="utter_appointment_details", reference=first["reference"],
+                                     start=first["start"], service_code=first.get("service"))
+        return []
 
 
 class ActionSubmitAppointment(Action):
@@ -174,6 +312,16 @@ class ActionSubmitAppointment(Action):
         service = tracker.get_slot("service") or "social"
         moving = tracker.get_slot("booking_mode") == "move"
         reference = tracker.get_slot("reference")
+        reset = [SlotSet(s, None) for s in BOOKING_SLOTS] + [
+            SlotSet("booking_mode", None), SlotSet("pending_action", None), SlotSet("reference", None),
+            SlotSet("phone_last4", None)]
+        if STUCK in (tracker.get_slot(s) for s in BOOKING_SLOTS):
+            # Three times not understood: a person helps instead of a fourth refusal.
+            dispatcher.utter_message(response="utter_stuck_offer_counsellor")
+            return reset + [SlotSet("counsellor_offered", True)]
+        if not moving and tracker.get_slot("booking_confirmed") != "yes":
+            dispatcher.utter_message(response="utter_booking_not_made")
+            return reset
         if moving and reference:
             # Never move without the user seeing the new time and saying yes (a reflexive
             # "1" moved appointments to a time nobody had read).
@@ -193,7 +341,7 @@ class ActionSubmitAppointment(Action):
             else:
                 body = {"service": service, "start": start, "first_name": tracker.get_slot("first_name"),
                         "conversation_id": tracker.sender_id, "language": language_of(tracker)}
-                if tracker.get_slot("contact"):
+                if tracker.get_slot("contact") not in (None, NO_PHONE_GIVEN):
                     body["contact_phone"] = tracker.get_slot("contact")
                 # One booking per conversation and chosen time: a retried call books once.
                 key = f"{tracker.sender_id}:{service}:{start}"
@@ -205,6 +353,8 @@ class ActionSubmitAppointment(Action):
         if resp.status_code in (200, 201):
             data = resp.json()
             response = "utter_moved" if moving else "utter_booking_confirmed"
+            if not moving and tracker.get_slot("contact") == NO_PHONE_GIVEN:
+                response = "utter_booking_confirmed_no_phone"  # keep the reference: no reminder, no SMS code
             dispatcher.utter_message(response=response, reference=data["reference"], start=data["start"],
                                      service_code=data.get("service", service))
             return [SlotSet(s, None) for s in BOOKING_SLOTS] + [
@@ -213,13 +363,13 @@ class ActionSubmitAppointment(Action):
         if resp.status_code == 422 and _detail(resp).startswith("contact_phone"):
             # The number was refused, not the time: never say "taken" for it.
             dispatcher.utter_message(response="utter_contact_invalid")
-            return [SlotSet("contact", None), FollowupAction("appointment_form")]
+            return [SlotSet("contact", None), SlotSet("booking_confirmed", None), FollowupAction("appointment_form")]
         if resp.status_code in (409, 422):
             # Taken meanwhile (or no longer valid): offer the next free times again.
             dispatcher.utter_message(response="utter_slot_taken")
             nxt = _starts(_slot_list(resp.json()))
             return [SlotSet("slot_choice", None), SlotSet("offered_slots", nxt or None),
-                    FollowupAction("appointment_form")]
+                    SlotSet("booking_confirmed", None), FollowupAction("appointment_form")]
         dispatcher.utter_message(response="utter_booking_failed")
         return [SlotSet(s, None) for s in BOOKING_SLOTS] + [SlotSet("booking_mode", None)]
 
@@ -266,13 +416,17 @@ class ActionFindAppointment(Action):
         intent = (tracker.latest_message.get("intent") or {}).get("name")
         pending = {"cancel_appointment": "cancel", "move_appointment": "move"}.get(intent, "check")
         events: List[EventType] = [SlotSet("pending_action", pending), SlotSet("reference", None),
-                                   SlotSet("phone_last4", None)]
+                                   SlotSet("phone_last4", None), SlotSet("refusals", None)]
         ref = find_reference(latest_text(tracker))
         try:
             if ref is None:
                 resp = await gateway.call("GET", f"/api/conversations/{tracker.sender_id}/appointments")
                 items = _slot_list(resp.json()) if resp.status_code == 200 else []
                 ref = items[0]["reference"] if items else None
+                if ref is None:
+                    # "annuler" with nothing booked here: say so; the question for the
+                    # reference says how to answer without one.
+                    dispatcher.utter_message(response="utter_no_appointment_here")
             if ref:
                 status, _ = await _lookup(tracker, ref)
                 if status != "not_found":
@@ -287,21 +441,35 @@ class ValidateReferenceForm(FormValidationAction):
     def name(self) -> Text:
         return "validate_reference_form"
 
+    async def required_slots(self, domain_slots: List[Text], dispatcher: CollectingDispatcher,
+                             tracker: Tracker, domain: DomainDict) -> List[Text]:
+        if tracker.get_slot("reference") in (NO_REFERENCE, STUCK):
+            return ["reference"]  # "I have no reference": the form ends, a counsellor is offered
+        return domain_slots
+
     async def validate_reference(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                                  domain: DomainDict) -> Dict[Text, Any]:
-        ref = find_reference(str(value or ""))
+        if value is None:
+            return {"reference": None}  # reset by an action when the form starts: not an answer
+        text = str(value)
+        if text in (NO_REFERENCE, STUCK):
+            return {"reference": text}
+        ref = find_reference(text)
+        if ref is None and (_intent(tracker) == "deny" or yes_or_no(text) == "no"):
+            return {"reference": NO_REFERENCE, "refusals": 0}
         try:
             status = (await _lookup(tracker, ref))[0] if ref else "not_found"
         except gateway.GatewayError:
             status = "not_found"
         if status == "not_found":
-            dispatcher.utter_message(response="utter_reference_not_found")
-            return {"reference": None}
-        return {"reference": ref, "phone_last4": _proof_slot(status)}
+            return _refuse(dispatcher, tracker, "reference", "utter_reference_not_found")
+        return {"reference": ref, "phone_last4": _proof_slot(status), "refusals": 0}
 
     async def validate_phone_last4(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                                    domain: DomainDict) -> Dict[Text, Any]:
-        text = str(value or "")
+        if value is None:
+            return {"phone_last4": None}  # reset by an action: not an answer
+        text = str(value)
         if text in (OWN, NO_PHONE, LOCKED):
             return {"phone_last4": text}
         digits = "".join(ch for ch in text if ch.isdigit())
@@ -332,7 +500,12 @@ class ActionAfterReference(Action):
         ref = tracker.get_slot("reference")
         pending = tracker.get_slot("pending_action")
         proof = tracker.get_slot("phone_last4")
-        done = [SlotSet("pending_action", None), SlotSet("reference", None), SlotSet("phone_last4", None)]
+        done = [SlotSet("pending_action", None), SlotSet("reference", None), SlotSet("phone_last4", None),
+                SlotSet("refusals", None)]
+        if ref in (NO_REFERENCE, STUCK):
+            # No reference, or three wrong ones: a counsellor can find the appointment.
+            dispatcher.utter_message(response="utter_no_reference_offer_counsellor")
+            return done + [SlotSet("counsellor_offered", True)]
         if proof in (NO_PHONE, LOCKED):
             dispatcher.utter_message(response="utter_reference_no_phone" if proof == NO_PHONE
                                      else "utter_reference_locked")
@@ -383,9 +556,14 @@ async def _times_asked_for_move(dispatcher: CollectingDispatcher, tracker: Track
     body = resp.json()
     named = any(v is not None for v in (body.get("understood") or {}).values())
     matches = _starts(_slot_list(body))
-    if named and not matches:
+    if matches:
+        return matches
+    nearest = _explain_day(dispatcher, body, service)
+    if nearest:
+        return nearest
+    if named:
         dispatcher.utter_message(response="utter_move_day_not_free")
-    return matches or None
+    return None
 
 
 class ActionCancelAppointment(Action):

@@ -85,3 +85,44 @@ def clean_first_name(text: str) -> str | None:
         return None
     name = words[-1] if len(words) > 3 else " ".join(words)
     return name[:40]
+
+
+# "I have no phone", in the nine languages (folded): a negation near a word for phone.
+_PHONE_WORDS = ("telephone", "phone", "tel", "portable", "gsm", "mobile", "numero", "number", "nummer", "telefoon",
+                "telefono", "movil", "celular", "handy", "telefon", "телефон", "номер", "мобильн", "cep", "numara",
+                "cellulare", "هاتف", "تلفون", "تليفون", "رقم", "جوال", "موبايل", "portable")
+_NEGATIONS = ("pas", "plus", "aucun", "sans", "no", "not", "dont", "don", "haven", "havent", "without", "none", "geen", "niet",
+              "zonder", "sin", "tengo", "kein", "keine", "keinen", "ohne", "нет", "без", "не", "yok", "yoktur",
+              "degil", "non", "senza", "لا", "ليس", "ليست", "ماعنديش", "معنديش", "بدون", "ما", "مافي", "مفيش")
+
+
+def says_no_phone(text: str) -> bool:
+    """'j'ai pas de téléphone', 'no phone', 'ik heb geen gsm', 'нет телефона',
+    'telefonum yok', 'ليس عندي هاتف': the person has no phone number to give."""
+    words = _WORD.findall(fold(text).replace("'", " "))
+    if not words or len(words) > 10 or any(ch.isdigit() for ch in text):
+        return False
+    phone = any(w.startswith(p) for w in words for p in _PHONE_WORDS if len(p) >= 3) or "tel" in words
+    negated = any(w in _NEGATIONS for w in words) or any(w.startswith(("ليس", "ما", "بدون")) for w in words)
+    return phone and negated
+
+
+_YES = ("oui", "ja", "yes", "si", "sí", "да", "evet", "نعم", "ايوه", "اه", "wel", "ok", "okay", "d'accord", "daccord",
+        "yep", "certo", "claro", "jawohl", "конечно", "tamam", "اكيد")
+_NO = ("non", "nee", "neen", "no", "nein", "нет", "hayir", "لا", "nope")
+
+
+def yes_or_no(text: str) -> str | None:
+    """'1'/'2' (the numbered answer on SMS and WhatsApp) or a one-word yes or no."""
+    stripped = text.strip().rstrip(".!)").strip()
+    if stripped in ("1", "2"):
+        return "yes" if stripped == "1" else "no"
+    words = _WORD.findall(fold(text))
+    if len(words) != 1:
+        return None
+    word = words[0]
+    if word in {fold(w) for w in _YES}:
+        return "yes"
+    if word in {fold(w) for w in _NO}:
+        return "no"
+    return None

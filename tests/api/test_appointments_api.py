@@ -80,7 +80,26 @@ def test_resolve_reads_the_users_words(api) -> None:
     r = api.post("/api/slots/resolve", json={"service": "legal", "text": "samedi 10h", "language": "fr"})
     assert r.json()["slots"][0]["start"] == iso(2026, 12, 19, 10, 0)
     r = api.post("/api/slots/resolve", json={"service": "social", "text": "hello", "language": "en"})
-    assert r.json() == {"slots": [], "understood": {"date": None, "weekday": None, "time": None, "part": None}}
+    assert r.json() == {"slots": [], "understood": {"date": None, "weekday": None, "time": None, "part": None},
+                        "day": None}
+
+
+def test_resolve_says_why_a_day_named_has_nothing_free(api) -> None:
+    """Issue 9: "demain" on a Sunday was refused as "not in the list", with no word on why."""
+    r = api.post("/api/slots/resolve", json={"service": "social", "text": "samedi", "language": "fr"})
+    day = r.json()["day"]
+    assert r.json()["slots"] == [] and day["status"] == "closed" and day["date"] == "2026-12-19"
+    assert day["nearest"] and not any(s["start"].startswith("2026-12-19") for s in day["nearest"])
+    r = api.post("/api/slots/resolve", json={"service": "legal", "text": "25/12", "language": "fr"})
+    assert r.json()["day"]["status"] == "closed"  # Christmas, a public holiday, is a Friday
+    r = api.post("/api/slots/resolve", json={"service": "social", "text": "aujourd'hui 9h", "language": "fr"})
+    assert r.json()["day"]["status"] == "time_not_free"  # now is 9:00: too late for 9:00, later is free
+    api.post("/api/appointments", json=booking(FRIDAY_LEGAL, service="legal"))
+    r = api.post("/api/slots/resolve", json={"service": "legal", "text": "18/12 13:30", "language": "fr"})
+    day = r.json()["day"]
+    assert day["status"] == "time_not_free" and day["date"] == "2026-12-18"
+    assert day["nearest"] and all(s["start"].startswith("2026-12-18") for s in day["nearest"])
+    assert FRIDAY_LEGAL not in [s["start"] for s in day["nearest"]]
 
 
 def test_resolve_skips_taken_slots_and_validates_input(api) -> None:

@@ -15,7 +15,8 @@ TEXT_KEYS = [k for k in EN if not k.startswith("_")]
 SAMPLE_ARGS = {"reference": "K7P2QX", "service": "permanence", "options": "1. x\n2. y\n3. z",
                "when": "Friday 27 November at 13:00", "name": "Sarah", "since": "2026-11-28T16:00",
                "day": "Friday 27 November", "time": "13:00", "open": "social permanence 9:00-13:00",
-               "next": "Monday 30 November (social permanence 9:00-13:00)"}
+               "next": "Monday 30 November (social permanence 9:00-13:00)",
+               "first_name": "Jean-Baptiste", "phone_number": "+39 333 123 4567"}
 
 
 def _texts(entry) -> tuple[str, list[dict]]:

@@ -99,10 +99,15 @@ def list_slots(session: SessionDep, now: Now, service_name: Annotated[Service, Q
 @router.post("/api/slots/resolve", response_model=ResolveResponse, responses=E422,
              summary="Free slots matching the user's words, in any of the nine languages")
 def resolve_slots(body: ResolveRequest, session: SessionDep, now: Now) -> dict[str, Any]:
-    wanted, free = service.resolve(session, body.service, body.text, body.language, now)
+    wanted, free, note = service.resolve(session, body.service, body.text, body.language, now)
     tz = service.current_rules().timezone
-    return {"slots": [service.slot_dict(f, tz) for f in free],
-            "understood": {"date": wanted.day, "weekday": wanted.weekday, "time": wanted.at, "part": wanted.part}}
+    out: dict[str, Any] = {
+        "slots": [service.slot_dict(f, tz) for f in free],
+        "understood": {"date": wanted.day, "weekday": wanted.weekday, "time": wanted.at, "part": wanted.part}}
+    if note is not None:
+        out["day"] = {"date": note.day, "status": note.status,
+                      "nearest": [service.slot_dict(f, tz) for f in note.nearest]}
+    return out
 
 
 @router.post("/api/phone", response_model=PhoneOut, responses=E422,

@@ -74,9 +74,19 @@ class Understood(BaseModel):
     part: Literal["morning", "afternoon"] | None = None
 
 
+class DayNoteOut(BaseModel):
+    date: dt.date = Field(description="The day the text named (\"tomorrow\", \"Saturday\": the next one)")
+    status: Literal["closed", "full", "past", "time_not_free"] = Field(
+        description="closed: no permanence that day (weekly hours, public holiday, closure); "
+                    "full: every time taken or too soon to book; past: the day is over; "
+                    "time_not_free: other times that day are free (they are the nearest)")
+    nearest: list[SlotOut] = Field(description="The free times nearest to that day")
+
+
 class ResolveResponse(BaseModel):
     slots: list[SlotOut] = Field(description="At most 5, nearest first; empty if nothing matched")
     understood: Understood = Field(description="What was read in the text (empty: nothing)")
+    day: DayNoteOut | None = Field(default=None, description="Only when a day was named and nothing on it is free")
 
 
 class AppointmentCreate(BaseModel):

@@ -32,6 +32,8 @@ from app.appointments.schedule import (
     Slot,
     bookable_window,
     check_start,
+    closed_reason,
+    day_slots,
     slots_between,
 )
 from app.conversations.models import Conversation
@@ -147,15 +149,53 @@ def nearest_free(session: Session, service: str, wanted: datetime, now: datetime
     return sorted(closest, key=lambda f: f.slot.start)
 
 
+@dataclass
+class DayNote:
+    """Why a day the user named ("tomorrow", "Saturday") has no free time, and the free
+    times nearest to it: closed (weekly hours, a public holiday, a closure), full, or past."""
+
+    day: date
+    status: str  # closed | full | past | time_not_free (other times that day are free)
+    nearest: list[FreeSlot]
+
+
+def day_asked(wanted: WhenFilter, today: date) -> date | None:
+    if wanted.day is not None:
+        return wanted.day
+    if wanted.weekday is not None:
+        return today + timedelta(days=(wanted.weekday - today.weekday()) % 7)
+    return None
+
+
 def resolve(session: Session, service: str, text: str, language: str | None, now: datetime,
-            limit: int = NEXT_FREE_COUNT) -> tuple[WhenFilter, list[FreeSlot]]:
-    """The free slots matching the user's words ("vendredi après-midi"), nearest first."""
+            limit: int = NEXT_FREE_COUNT) -> tuple[WhenFilter, list[FreeSlot], DayNote | None]:
+    """The free slots matching the user's words ("vendredi après-midi"), nearest first;
+    when a day was named and nothing on it is free, why, with the nearest free times."""
     rules = current_rules()
-    wanted = parse_when(text, now.astimezone(rules.timezone), language)
+    local_now = now.astimezone(rules.timezone)
+    wanted = parse_when(text, local_now, language)
     free = free_slots(session, service, now, rules=rules)
     by_slot = {f.slot: f for f in free}
-    matching = match_slots(wanted, [f.slot for f in free], rules.timezone)
-    return wanted, [by_slot[s] for s in matching[:limit]]
+    matching = [by_slot[s] for s in match_slots(wanted, [f.slot for f in free], rules.timezone)[:limit]]
+    day = day_asked(wanted, local_now.date())
+    if matching or day is None:
+        return wanted, matching, None
+    that_day = [f for f in free if f.slot.start.astimezone(rules.timezone).date() == day]
+    if that_day:
+        # The day has free times, only not the one asked for ("18/12 13:30", taken).
+        at = wanted.at or (time(15) if wanted.part == "afternoon" else time(9))
+        target = datetime.combine(day, at, tzinfo=rules.timezone)
+        nearest = sorted(sorted(that_day, key=lambda f: abs(f.slot.start - target))[:limit],
+                         key=lambda f: f.slot.start)
+        return wanted, matching, DayNote(day, "time_not_free", nearest)
+    if day < local_now.date():
+        status = "past"
+    elif closed_reason(day, repository.closures_between(session, day, day)) or not day_slots(rules, service, day):
+        status = "closed"
+    else:
+        status = "full"
+    noon = datetime.combine(day, time(12), tzinfo=rules.timezone)
+    return wanted, matching, DayNote(day, status, nearest_free(session, service, max(noon, now), now, limit))
 
 
 # --- booking --------------------------------------------------------------------------

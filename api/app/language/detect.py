@@ -143,6 +143,49 @@ def _squeeze(text: str) -> str:
     return " ".join(seen)
 
 
+# Arabic and Russian written in Latin letters ("salam bghit nrja3 l bladi", "kogda vy
+# otkryty"). Lingua would call them French, Spanish or Dutch and the assistant would
+# answer in a third language. Only words that are not also common words of the seven
+# Latin-script languages are listed (no "da", "net", "la", "fin", "est").
+_ROMANIZED = {
+    "ar": frozenset("""salam slm salamo salamou salamu alaykom alaikum 3alaykom aleykoum bghit bghina bgheet
+        nrja3 nrje3 nroja3 nrj3 rje3 raje3 bladi bladna wach wash wesh kifach kifesh kifash kifech chno chnou
+        shno chnowa chnou 3afak 3afek 3la 3andi 3ndi andi mzyan mezyan mlih bzaf barcha barsha khouya khoya
+        khti ukhti fayn fein wein dyal dial mta3 ta3 bach bech chhal shhal 9adech kadesh 9ad 7ta hta daba tawa
+        lyoum lyouma ghedda ghda chokran choukran shukran shokran barakallah inshallah nchallah hamdoulah
+        hamdullah labas bikhir mabghitch makaynch makaynsh kayn kayna wakha iyeh mochkil mouchkil mushkil lwra9
+        lwraq lkhedma khedma flous floss ndir ndiro n9der nekder nqder momkin mumkin mumken 3awni 3awnouni
+        msa3da mosa3ada wa9t w9t sa3a yamken nmchi nemchi nemshi rou7 ro7 n3ich 3ayech 7na 7ena ahna hna
+        lmghrib lmaghrib tounes dzayer mohami m7ami l9anoun 9anoun kanbghi kanbgho bghiti 3tini 3teni""".split()),
+    "ru": frozenset("""privet zdravstvuyte zdravstvuite zdrastvuyte zdrastvuite zdravstvujte spasibo pozhaluysta
+        pozhalujsta pozhalusta kogda otkryty otkryto otkrito rabotaete rabotayete gde chto shto pochemu
+        mne nuzhno nuzhen nuzhna hochu khochu vernutsya vernutsa vernutya domoy domoi pomoshch pomosh pomogite
+        yurist advokat zapis zapisatsya zapisatsa priyom priem dokumenty skolko stoit besplatno mozhno mozhete
+        horosho khorosho ponyal ponimayu menya vas rodinu stranu deportatsiya segodnya zavtra subbotu subbota
+        ponedelnik vtornik sreda chetverg pyatnitsa nedelyu adres chasy rabota rabotu pomoch pomogat
+        skazhite podskazhite uekhat uehat vyezd pasport vizu vizy ubezhishche ubezhische otkaz""".split()),
+}
+
+
+def romanized(text: str) -> str | None:
+    """'ar' or 'ru' for Arabic or Russian written in Latin letters, else None."""
+    tokens = re.findall(r"[a-z0-9']+", fold(text))
+    if not tokens:
+        return None
+    best, hits_best = None, 0
+    for lang, vocab in _ROMANIZED.items():
+        hits = sum(1 for t in tokens if t in vocab)
+        if lang == "ar":  # "nrja3", "3afak", "7ta": digits standing for Arabic letters
+            hits += sum(1 for t in tokens if t not in vocab and re.fullmatch(r"[a-z]*[2379][a-z]*", t)
+                        and re.search(r"[a-z]", t))
+        if hits > hits_best:
+            best, hits_best = lang, hits
+    words_only = [t for t in tokens if re.search(r"[a-z]", t)]
+    if hits_best >= 2 and hits_best * 10 >= 4 * len(words_only):
+        return best
+    return None
+
+
 @dataclass(frozen=True)
 class Detection:
     language: str | None  # None: too short or too mixed to tell
@@ -236,6 +279,10 @@ class LanguageDetector:
             return Detection("ar", 1.0, "script")
         if cyrillic * 2 > len(letters):
             return Detection("ru", 1.0, "script")
+        latinized = romanized(text)
+        if latinized:
+            # Too uncertain to answer in: the numbered menu (or the conversation's language).
+            return Detection(None, 0.0, f"romanized:{latinized}")
         latin_text = _squeeze(" ".join(w for w in words(text) if not _ARABIC.search(w) and not _CYRILLIC.search(w)))
         import math
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import logging
 import re
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
@@ -22,7 +22,8 @@ from app.conversations.models import Direction, Message
 from app.core.db import get_sessionmaker
 from app.core.security import check_token
 from app.core.settings import get_settings
-from app.i18n.catalogue import LANGUAGES, format_when, has_text, render
+from app.appointments.contact import international
+from app.i18n.catalogue import LANGUAGES, format_date, format_when, has_text, render
 from app.nlg import hours
 
 router = APIRouter(include_in_schema=False)
@@ -48,6 +49,14 @@ def localise_arguments(lang: str | None, arguments: dict[str, Any]) -> dict[str,
                                    for i, s in enumerate(starts, start=1))
     if isinstance(out.get("start"), str):
         out["when"] = format_when(lang, datetime.fromisoformat(out.pop("start")))
+    if isinstance(out.get("day"), str):
+        try:
+            out["day"] = format_date(lang, date.fromisoformat(out["day"]))
+        except ValueError:
+            out.pop("day")
+    if isinstance(out.get("phone_number"), str):
+        # Read back in international format (+32 470 12 34 56) for the user to confirm.
+        out["phone_number"] = international(out["phone_number"])
     if out.get("service_code") in ("social", "legal"):
         out["service"] = render(f"service_{out.pop('service_code')}", lang).text
     return out
@@ -85,7 +94,17 @@ async def nlg(request: Request, now: Annotated[datetime, Depends(get_now)],
             return {"text": text, "buttons": []}
     rendered = render(name, lang, **localise_arguments(lang, arguments))
     await _record(tracker)
-    return {"text": rendered.text, "buttons": rendered.buttons}
+    return {"text": rendered.text, "buttons": rendered.buttons or time_buttons(lang, arguments.get("starts"))}
+
+
+def time_buttons(lang: str | None, starts: Any) -> list[dict[str, str]]:
+    """A list of free times, numbered in the text, is also a button per time (the widget
+    shows them; SMS and WhatsApp keep the numbers). The payload is the number."""
+    if not isinstance(starts, str):
+        return []
+    lang = lang if lang in LANGUAGES else "en"
+    return [{"title": format_when(lang, datetime.fromisoformat(s)), "payload": str(i)}
+            for i, s in enumerate([s for s in starts.split(",") if s], start=1)]
 
 
 HOURS_RESPONSES = ("utter_social_hours", "utter_legal_hours")

@@ -1,4 +1,11 @@
-from actions.helpers import clean_first_name, find_reference, parse_choice, parse_service
+from actions.helpers import (
+    clean_first_name,
+    find_reference,
+    parse_choice,
+    parse_service,
+    says_no_phone,
+    yes_or_no,
+)
 
 
 def test_choice_accepts_plain_and_decorated_numbers_within_the_list() -> None:
@@ -45,3 +52,19 @@ def test_ordinals_pick_from_the_list_in_nine_languages() -> None:
     assert parse_choice("my first appointment was cancelled yesterday", 5) is None  # a sentence
     assert parse_choice("first or second", 5) is None    # two different ones
     assert parse_choice("6", 5) is None
+
+
+def test_no_phone_is_understood_in_nine_languages_and_a_number_never_is() -> None:
+    """Issue 9: "j'ai pas de téléphone" looped on "write a phone number"."""
+    for text in ("j'ai pas de téléphone", "sans numéro", "ik heb geen gsm", "I don't have a phone", "no phone",
+                 "no tengo teléfono", "ich habe kein Handy", "нет телефона", "у меня нет номера", "telefonum yok",
+                 "non ho il telefono", "ليس عندي هاتف", "ماعنديش تلفون"):
+        assert says_no_phone(text), text
+    for text in ("0470 12 34 56", "my phone is +32 470 12 34 56", "Amina", "non", "phone"):
+        assert not says_no_phone(text), text
+
+
+def test_yes_or_no_reads_the_numbered_answer_and_one_word() -> None:
+    assert [yes_or_no(t) for t in ("1", "2.", "oui", "Non!", "evet", "hayır", "نعم", "لا", "да", "nee")] == [
+        "yes", "no", "yes", "no", "yes", "no", "yes", "no", "yes", "no"]
+    assert yes_or_no("3") is None and yes_or_no("yes please") is None and yes_or_no("") is None

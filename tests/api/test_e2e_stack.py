@@ -374,3 +374,32 @@ def test_a_long_message_is_acknowledged_and_a_counsellor_offered(stack: Stack) -
     # A short question later gets no such offer.
     short = chat(stack, s, "c'est où votre bureau ?")["messages"]
     assert all(m["text"] != render("long_message_ack", "fr").text for m in short)
+
+
+def test_an_sms_user_books_with_numbers_and_is_never_asked_for_a_phone(stack: Stack) -> None:
+    """Issue 9: the summary before booking, numbers on SMS (1 yes, 2 no); the reminder goes
+    to the number they write from, which is never asked again."""
+    import xml.etree.ElementTree as ET
+
+    tw = TwilioWebhooks(TWILIO["TWILIO_AUTH_TOKEN"], stack.url, TWILIO["TWILIO_ACCOUNT_SID"],
+                        TWILIO["TWILIO_SMS_NUMBER"], TWILIO["TWILIO_WHATSAPP_NUMBER"])
+    phone = "+32470555987"
+
+    def sms(text: str) -> str:
+        params = tw.inbound(phone, text)
+        url = f"{stack.url}/webhooks/twilio/sms"
+        r = httpx.post(url, data=params, headers={"X-Twilio-Signature": tw.sign(url, params)}, timeout=30)
+        assert r.status_code == 200, r.text
+        return "\n".join(m.findtext("Body") or m.text or "" for m in ET.fromstring(r.text).iter("Message"))
+
+    assert render("utter_ask_appointment_form_service", "tr").text in sms("merhaba, randevu almak istiyorum")
+    assert "1. " in sms("1")
+    assert render("utter_ask_appointment_form_first_name", "tr").text in sms("1")
+    summary = sms("Ayşe")
+    assert summary.startswith(render("utter_ask_booking_confirm_own_phone", "tr", service="\x00", when="\x00",
+                                     first_name="\x00").text.split("\x00")[0]), summary
+    assert "Ayşe" in summary and "+32" not in summary  # the number is not written in an SMS
+    done = sms("1")
+    ref = _reference(done)
+    r = httpx.get(f"{stack.url}/api/appointments/{ref}", headers={"X-Phone-Last4": "5987"})
+    assert r.status_code == 200 and r.json()["status"] == "booked", r.text

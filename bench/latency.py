@@ -42,23 +42,29 @@ def run(url: str, total: int, concurrency: int) -> None:
 
     def worker(n: int) -> None:
         nonlocal errors
+        token = None  # returned by the conversation's first answer, sent with every later message
         with httpx.Client(base_url=url, timeout=30) as client:
             while True:
                 with lock:
                     i = next(counter, None)
                 if i is None:
                     return
+                body = {"sender": f"bench-{n}", "text": QUESTIONS[i % len(QUESTIONS)]}
+                if token:
+                    body["token"] = token
                 t0 = time.perf_counter()
-                r = client.post("/api/chat", json={"sender": f"bench-{n}", "text": QUESTIONS[i % len(QUESTIONS)]})
+                r = client.post("/api/chat", json=body)
                 dt = time.perf_counter() - t0
+                if r.status_code == 200:
+                    token = r.json().get("token") or token
                 with lock:
                     latencies.append(dt)
                     errors += r.status_code != 200
 
     # Warm-up: first parses load lazily.
     with httpx.Client(base_url=url, timeout=30) as c:
-        for q in QUESTIONS:
-            c.post("/api/chat", json={"sender": "warmup", "text": q})
+        for n, q in enumerate(QUESTIONS):
+            c.post("/api/chat", json={"sender": f"warmup-{n}", "text": q})
     t0 = time.perf_counter()
     threads = [threading.Thread(target=worker, args=(n,)) for n in range(concurrency)]
     for t in threads:

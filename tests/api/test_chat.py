@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from app.conversations.models import Conversation, Message, MessageStatus
+from tests.chat_client import auth, send
 
 
 def test_empty_message_is_422_with_a_clear_message(client) -> None:
@@ -66,29 +67,29 @@ def test_leading_slash_never_reaches_rasa_as_an_intent() -> None:
 
 
 def test_first_message_too_short_gets_the_language_menu_and_a_digit_answers_it(client) -> None:
-    r = client.post("/api/chat", json={"sender": "m1", "text": "ok"})
+    r = send(client, "m1", "ok")
     assert r.status_code == 200
     assert r.json()["language"] is None
     assert "9. العربية" in r.json()["messages"][0]["text"]
-    r = client.post("/api/chat", json={"sender": "m1", "text": "3"})
+    r = send(client, "m1", "3")
     assert r.status_code == 200
     assert r.json()["language"] == "en"
     assert r.json()["messages"][0]["text"].startswith("Hello")
 
 
 def test_explicit_switch_is_honoured_without_the_bot(client) -> None:
-    r = client.post("/api/chat", json={"sender": "s1", "text": "English please"})
+    r = send(client, "s1", "English please")
     assert r.json() == {"messages": [{"text": "OK, I will write in English.", "buttons": [], "kind": "bot"}],
-                        "language": "en"}
-    r = client.post("/api/chat", json={"sender": "s1", "text": "بالعربية"})
+                        "language": "en", "token": r.json()["token"]}
+    r = send(client, "s1", "بالعربية")
     assert r.json()["language"] == "ar"
     # Issue 9: a switch asked as a question switched nothing ("und auf Deutsch bitte?"
     # got a German goodbye).
     for text, lang in (("und auf Deutsch bitte?", "de"), ("et en français ?", "fr"), ("¿en español?", "es")):
-        r = client.post("/api/chat", json={"sender": "s1", "text": text})
+        r = send(client, "s1", text)
         assert r.json()["language"] == lang and r.status_code == 200, text
     # A question about a language is not a request to switch: it goes to the (stopped) bot.
-    assert client.post("/api/chat", json={"sender": "s1", "text": "do you speak Arabic?"}).status_code == 503
+    assert send(client, "s1", "do you speak Arabic?").status_code == 503
 
 
 def test_health_reports_each_part(client) -> None:
@@ -98,12 +99,42 @@ def test_health_reports_each_part(client) -> None:
 
 
 def test_a_conversation_is_deleted_on_request(client, session) -> None:
-    client.post("/api/chat", json={"sender": "gone", "text": "English please"})
-    assert client.delete("/api/chat/gone").status_code == 204
+    send(client, "gone", "English please")
+    assert client.delete("/api/chat/gone").status_code == 401  # the sender name alone erases nothing
+    header = auth(client, "gone")
+    assert client.delete("/api/chat/gone", headers=header).status_code == 204
     assert session.scalars(select(Conversation)).all() == []
     assert session.scalars(select(Message)).all() == []
     session.rollback()  # end the read: SQLite transactions take the write lock (core/db.py)
-    assert client.delete("/api/chat/gone").status_code == 404
+    assert client.delete("/api/chat/gone", headers=header).status_code == 404
+
+
+def test_a_sender_name_alone_never_continues_or_reads_a_conversation(client, session) -> None:
+    """Issue 10: an api: sender id was the only key; anyone who knew it read the
+    conversation's appointments by chat and erased it."""
+    first = send(client, "alice", "English please")
+    token = first.json()["token"]
+    assert first.status_code == 200 and token
+    # Someone else naming the same sender: refused, and nothing is stored for them.
+    r = client.post("/api/chat", json={"sender": "alice", "text": "when is my appointment?"})
+    assert r.status_code == 401 and "token" in r.json()["detail"]
+    assert client.get("/api/chat/alice").status_code == 401
+    assert client.get("/api/chat/alice", headers={"Authorization": "Bearer x.y"}).status_code == 401
+    # Another conversation's token does not open this one, nor a forged one.
+    other = send(client, "bob", "en français").json()["token"]
+    r = client.post("/api/chat", json={"sender": "alice", "text": "hello", "token": other})
+    assert r.status_code == 401 and "another conversation" in r.json()["detail"]
+    forged = token[:-3] + ("AAA" if not token.endswith("AAA") else "BBB")
+    assert client.post("/api/chat", json={"sender": "alice", "text": "hi", "token": forged}).status_code == 401
+    # The owner, with the token: continues, and reads the history.
+    assert send(client, "alice", "do you speak Arabic?").status_code == 503  # Rasa is stopped here
+    history = client.get("/api/chat/alice", headers=auth(client, "alice")).json()
+    texts = [m["text"] for m in history["messages"]]
+    assert texts[0] == "English please" and "do you speak Arabic?" in texts
+    assert "when is my appointment?" not in texts and history["language"] == "en"
+    session.rollback()
+    stored = session.scalars(select(Message.text)).all()
+    assert "when is my appointment?" not in stored and "hello" not in stored and "hi" not in stored
 
 
 def test_retention_erases_old_messages_only(client, session) -> None:

@@ -16,6 +16,7 @@ from app.conversations.models import Conversation, Message
 from app.i18n.catalogue import LANGUAGES, load_catalogue, placeholders
 from console_support import sign_in
 from sqlalchemy import select
+from tests.chat_client import send
 
 BRUSSELS = ZoneInfo("Europe/Brussels")
 # A Tuesday at 10:00 in Brussels: both permanences' hours are in config/service.yml.
@@ -23,7 +24,7 @@ TUESDAY_10 = datetime(2026, 12, 1, 10, 0, tzinfo=BRUSSELS)
 
 
 def chat(client, sender: str, text: str):
-    return client.post("/api/chat", json={"sender": sender, "text": text})
+    return send(client, sender, text)
 
 
 def conv_id(session, sender: str) -> str:

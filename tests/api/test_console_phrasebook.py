@@ -16,6 +16,7 @@ from app.conversations.models import Conversation, Message
 from app.i18n.catalogue import LANGUAGES, load_catalogue, placeholders
 from console_support import sign_in
 from sqlalchemy import select
+from tests.chat_client import auth, send
 
 BRUSSELS = ZoneInfo("Europe/Brussels")
 # A Tuesday at 10:00 in Brussels: both permanences' hours are in config/service.yml.
@@ -23,7 +24,7 @@ TUESDAY_10 = datetime(2026, 12, 1, 10, 0, tzinfo=BRUSSELS)
 
 
 def chat(client, sender: str, text: str):
-    return client.post("/api/chat", json={"sender": sender, "text": text})
+    return send(client, sender, text)
 
 
 def conv_id(session, sender: str) -> str:
@@ -157,7 +158,7 @@ def test_counsellors_flag_wrong_alerts_and_missed_dangers_for_the_dev_set(client
     assert [f["text"] for f in flags] == ["I want to talk to a person", "my husband beats me"]
     assert "I want to talk to a person" in client.get("/console/flags").text
     # Erasing the conversation erases its flags (the text is not copied).
-    assert client.delete("/api/chat/mi").status_code in (200, 204)
+    assert client.delete("/api/chat/mi", headers=auth(client, "mi")).status_code == 204
     assert [f["text"] for f in client.get("/api/console/safety-flags").json()] == ["my husband beats me"]
 
 

@@ -14,6 +14,7 @@ sys.path.insert(0, str(ROOT))
 
 from app.i18n.catalogue import LANGUAGES, load_catalogue, render  # noqa: E402
 from tests.fakes.fake_twilio import FakeTwilio, TwilioWebhooks  # noqa: E402
+from tests.chat_client import send  # noqa: E402
 from tools.stack import MODEL, Stack  # noqa: E402
 
 SWITCH = {"fr": "en français", "nl": "in het Nederlands", "en": "English please", "es": "en español",
@@ -44,7 +45,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory, fake_twilio: FakeTwilio):
 
 
 def chat(stack: Stack, sender: str, text: str) -> dict:
-    r = httpx.post(f"{stack.url}/api/chat", json={"sender": sender, "text": text}, timeout=30)
+    r = send(stack, sender, text)
     assert r.status_code == 200, r.text
     return r.json()
 

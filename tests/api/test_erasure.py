@@ -15,12 +15,13 @@ from app.core.db import utcnow
 from app.i18n.catalogue import render
 from sqlalchemy import select
 from test_twilio_webhooks import NUMBER, SMS, api, conversation, texts_of, tw, twilio_env  # noqa: F401
+from tests.chat_client import auth, send
 
 FRESH = {"populate_existing": True}
 
 
 def chat(client, sender: str, text: str):
-    return client.post("/api/chat", json={"sender": sender, "text": text})
+    return send(client, sender, text)
 
 
 def conv_of(session, key: str) -> Conversation | None:
@@ -90,7 +91,7 @@ def test_the_delete_endpoint_uses_the_same_service(client, session) -> None:
     chat(client, "er3", "English please")
     conv = conv_of(session, "api:er3")
     upcoming = book_for(session, conv, 2)
-    assert client.delete("/api/chat/er3").status_code == 204
+    assert client.delete("/api/chat/er3", headers=auth(client, "er3")).status_code == 204
     appt = session.scalars(select(Appointment).where(Appointment.id == upcoming).execution_options(**FRESH)).one()
     session.commit()
     assert appt.status == AppointmentStatus.cancelled and appt.contact_phone is None

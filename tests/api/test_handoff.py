@@ -14,6 +14,7 @@ import pytest
 from app.conversations.models import Conversation, HandoffState, Message, MessageStatus
 from console_support import PASSWORD, make_account, sign_in
 from sqlalchemy import select
+from tests.chat_client import send
 
 BRUSSELS = ZoneInfo("Europe/Brussels")
 
@@ -32,7 +33,7 @@ LIFE = {
 
 
 def chat(client, sender: str, text: str):
-    return client.post("/api/chat", json={"sender": sender, "text": text})
+    return send(client, sender, text)
 
 
 def conv_of(session, sender: str) -> Conversation:

@@ -1,27 +1,64 @@
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, HTTPException, Response
+from fastapi import APIRouter, Depends, Header, HTTPException, Response
 from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
-from app.conversations import erasure, rasa, repository
-from app.conversations.models import Channel
-from app.conversations.schemas import ChatRequest, ChatResponse
+from app.conversations import erasure, rasa, repository, tokens
+from app.conversations.models import Channel, Conversation, Direction
+from app.conversations.schemas import ChatHistory, ChatRequest, ChatResponse
 from app.conversations.service import handle_incoming
 from app.core.db import get_session, utcnow
+from app.core.settings import get_settings
 
 router = APIRouter(tags=["chat"])
 
+UNAUTHORIZED = {401: {"description": "A later message without the conversation's token, or a wrong token"}}
+NEEDS_TOKEN = ("this conversation already exists: send the token returned with its first answer "
+               "(a sender name alone never continues a conversation)")
+
+
+def _secret() -> str:
+    return get_settings().secret_key.get_secret_value()
+
+
+def _owned(session: Session, sender: str, token: str | None) -> Conversation | None:
+    """The conversation ``token`` opens, if it is this sender's; 401 for a wrong token.
+    None: the token was valid but its conversation is gone (erased, or purged)."""
+    try:
+        conversation_id = tokens.verify(_secret(), token)
+    except tokens.InvalidToken as exc:
+        raise HTTPException(status_code=401, detail=f"{exc}: send the token returned with the "
+                                                    "conversation's first answer") from None
+    conv = repository.get_by_id(session, conversation_id)
+    if conv is not None and conv.key != f"api:{sender}":
+        raise HTTPException(status_code=401, detail="this token belongs to another conversation")
+    return conv
+
+
+def _bearer(authorization: str | None) -> str | None:
+    if authorization and authorization[:7].lower() == "bearer ":
+        return authorization[7:].strip()
+    return None
+
 
 @router.post("/api/chat", response_model=ChatResponse,
-             responses={422: {"description": "Empty, non-text or over-long message"},
+             responses={**UNAUTHORIZED, 422: {"description": "Empty, non-text or over-long message"},
                         503: {"description": "The assistant is down; the message is stored"}})
 def chat(body: ChatRequest, session: Session = Depends(get_session)):  # noqa: B008
     # API senders live in their own namespace ("api:"), apart from phone numbers ("tel:")
-    # and the widget's signed conversations ("web:w-"): a client-chosen id can never
-    # write into or read another channel's conversation.
-    reply = handle_incoming(session, f"api:{body.sender}", Channel.web, body.text)
-    payload = {"messages": reply.messages, "language": reply.language}
+    # and the widget's signed conversations ("web:w-"). Inside it, the sender name only
+    # starts a conversation; every later message needs the token the first one returned.
+    key = f"api:{body.sender}"
+    if body.token is not None:
+        if _owned(session, body.sender, body.token) is None:
+            raise HTTPException(status_code=401, detail="this conversation no longer exists (erased or "
+                                                        "expired): start a new one without a token")
+    elif repository.get_by_key(session, key) is not None:
+        raise HTTPException(status_code=401, detail=NEEDS_TOKEN)
+    reply = handle_incoming(session, key, Channel.web, body.text)
+    token = None if reply.erased else tokens.issue(_secret(), reply.conversation.id)
+    payload = {"messages": reply.messages, "language": reply.language, "token": token}
     if reply.unavailable:
         return JSONResponse(status_code=503, content={
             "detail": "The assistant is temporarily unavailable. Your message has been saved.",
@@ -29,13 +66,34 @@ def chat(body: ChatRequest, session: Session = Depends(get_session)):  # noqa: B
     return payload
 
 
+@router.get("/api/chat/{sender}", response_model=ChatHistory,
+            responses={**UNAUTHORIZED, 404: {"description": "The conversation no longer exists"}})
+def conversation_history(sender: str, authorization: str | None = Header(default=None),  # noqa: B008
+                         session: Session = Depends(get_session)) -> dict:  # noqa: B008
+    """The conversation's messages, oldest first: answers given later (after an outage,
+    or by a counsellor) are found here. Needs 'Authorization: Bearer <token>'."""
+    conv = _owned(session, sender, _bearer(authorization))
+    if conv is None:
+        raise HTTPException(status_code=404, detail="this conversation no longer exists")
+    messages = [{"id": m.id, "direction": "in" if m.direction == Direction.inbound else "out",
+                 "text": m.label or m.text,
+                 "kind": str(m.kind) if m.kind else ("user" if m.direction == Direction.inbound else "bot"),
+                 "created_at": m.created_at.isoformat() if m.created_at else None}
+                for m in repository.history(session, conv)]
+    return {"messages": messages, "language": conv.language}
+
+
 @router.delete("/api/chat/{sender}", status_code=204,
-               responses={404: {"description": "No conversation for this sender"}})
-def delete_conversation(sender: str, session: Session = Depends(get_session)) -> Response:  # noqa: B008
-    """Deletion on request: the conversation and every message in it are erased."""
-    conv = repository.get_by_key(session, f"api:{sender}")
+               responses={**UNAUTHORIZED, 404: {"description": "No conversation for this sender"}})
+def delete_conversation(sender: str, authorization: str | None = Header(default=None),  # noqa: B008
+                        session: Session = Depends(get_session)) -> Response:  # noqa: B008
+    """Deletion on request: the conversation and every message in it are erased. Needs
+    'Authorization: Bearer <token>' (the token of the conversation's first answer)."""
+    conv = _owned(session, sender, _bearer(authorization))
     if conv is None:
         raise HTTPException(status_code=404, detail="no conversation for this sender")
+    conversation_id = conv.id
     erasure.erase(session, conv, utcnow())
-    rasa.forget(conv.id)
+    session.commit()
+    rasa.forget(conversation_id)
     return Response(status_code=204)

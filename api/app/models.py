@@ -1,7 +1,7 @@
 """Every table, imported in one place for Alembic."""
 
 from app.appointments.models import Appointment, ClosureDay, HomeVisitRequest  # noqa: F401
-from app.conversations.models import Conversation, Message  # noqa: F401
+from app.conversations.models import Conversation, ErasureRecord, Message  # noqa: F401
 from app.console.accounts.models import (  # noqa: F401
     AuditEntry,
     ConsoleEvent,

@@ -117,6 +117,33 @@ class Message(Base):
     conversation: Mapped[Conversation] = relationship(back_populates="messages", lazy="raise")
 
 
+class ErasureRecord(Base):
+    """One line per erasure (app/conversations/erasure.py), without what was erased: no
+    phone, no name, no text, not even the conversation's id, only its keyed hash (so a
+    second request for the same conversation can be recognised), the door, who (an
+    admin's account, for the console), when and how much was reached."""
+
+    __tablename__ = "erasure_record"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=lambda: str(uuid.uuid4()))
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+    # conversation (in conversation: "delete my data", then yes), api (DELETE /api/chat),
+    # widget (the widget's menu), console (an admin), or the conversation's kind when the
+    # caller did not say (api, widget, sms, whatsapp).
+    door: Mapped[str] = mapped_column(String(16))
+    counsellor_id: Mapped[int | None] = mapped_column(ForeignKey("counsellor.id", ondelete="SET NULL"))
+    subject_hash: Mapped[str] = mapped_column(String(64), index=True)
+    conversations: Mapped[int] = mapped_column(Integer, default=0)
+    messages: Mapped[int] = mapped_column(Integer, default=0)
+    notes: Mapped[int] = mapped_column(Integer, default=0)
+    safety_flags: Mapped[int] = mapped_column(Integer, default=0)
+    appointments_cancelled: Mapped[int] = mapped_column(Integer, default=0)
+    appointments_anonymised: Mapped[int] = mapped_column(Integer, default=0)
+    home_visits: Mapped[int] = mapped_column(Integer, default=0)
+    # Rasa trackers emptied (after the commit; fewer than conversations: Rasa was down).
+    trackers_reset: Mapped[int | None] = mapped_column(Integer)
+
+
 # Messages and conversations point at counsellor accounts: their table must be known
 # wherever these models are used (imported last: that module needs only the base).
 from app.console.accounts import models as _accounts  # noqa: E402, F401

@@ -78,16 +78,25 @@ def clear_form(conversation_id: str) -> None:
         pass
 
 
-def forget(conversation_id: str) -> None:
-    """Erasure: replace the conversation's tracker in Rasa's store with nothing, so that
-    Rasa keeps none of its texts either. Best effort: a Rasa that is down keeps its
-    in-memory tracker only until it restarts."""
+def forget(conversation_id: str) -> bool:
+    """Erasure: replace the conversation's tracker in Rasa's store with an empty one
+    (PUT /conversations/{id}/tracker/events with no events: Rasa 3.6 builds a tracker
+    from the list and saves it over the old one, under the conversation's lock, so a
+    turn being processed finishes first). A `restart` event appended instead would keep
+    every earlier event, texts included. True when Rasa confirmed; best effort: a Rasa
+    that is down keeps its in-memory tracker only until it restarts."""
     settings = get_settings()
     try:
-        _http().put(f"{settings.rasa_url}/conversations/{conversation_id}/tracker/events",
-                    params={"token": settings.rasa_channel_token.get_secret_value()}, json=[], timeout=2.0)
+        resp = _http().put(f"{settings.rasa_url}/conversations/{conversation_id}/tracker/events",
+                           params={"token": settings.rasa_channel_token.get_secret_value()}, json=[],
+                           timeout=min(5.0, settings.rasa_timeout_seconds))
     except httpx.HTTPError:
         log.warning("could not erase the conversation from Rasa's tracker store")
+        return False
+    if resp.status_code != 200:
+        log.warning("Rasa refused to erase a tracker: HTTP %s", resp.status_code)
+        return False
+    return True
 
 
 def offer_counsellor(conversation_id: str) -> None:

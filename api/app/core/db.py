@@ -75,6 +75,9 @@ def make_engine(url: str) -> Engine:
             # With WAL, NORMAL syncs at checkpoints instead of every commit: a crash of
             # the process loses nothing, only a power cut could lose the last commits.
             cur.execute("PRAGMA synchronous=NORMAL")
+            # Erasure must erase: deleted rows are overwritten with zeros instead of
+            # lingering in free pages and free cells (app/conversations/erasure.py).
+            cur.execute("PRAGMA secure_delete=ON")
             cur.close()
 
         @event.listens_for(engine, "begin")
@@ -86,6 +89,23 @@ def make_engine(url: str) -> Engine:
 
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=20, max_overflow=20)
+
+
+def checkpoint_wal(engine: Engine) -> bool:
+    """SQLite: copy the write-ahead log into the database file and truncate it, so that
+    page versions written before an erasure (which still hold the erased rows) leave the
+    -wal file. True when it completed; False when a reader kept it from truncating (the
+    next checkpoint does it). Nothing to do on other databases."""
+    if engine.dialect.name != "sqlite":
+        return True
+    raw = engine.raw_connection()
+    try:
+        cur = raw.cursor()
+        busy, _log, _done = cur.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        cur.close()
+        return busy == 0
+    finally:
+        raw.close()
 
 
 @lru_cache

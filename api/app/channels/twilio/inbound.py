@@ -13,8 +13,10 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from app.conversations.models import Channel
+from app.core.text import BadText, TooLong, clean_text, cut
 
 E164 = re.compile(r"^\+[1-9]\d{6,14}$")
+_CONTROL_OR_SPACE = re.compile(r"[\x00-\x20\x7f-\x9f]")
 WHATSAPP_PREFIX = "whatsapp:"
 
 # Twilio's own opt-out handling on SMS: these words, alone in a message, block every
@@ -42,6 +44,7 @@ class Kind(StrEnum):
     media = "media"
     location = "location"
     empty = "empty"
+    too_long = "too_long"
 
 
 class OptChange(StrEnum):
@@ -83,7 +86,19 @@ def parse(form: Mapping[str, str], endpoint_channel: Channel) -> Inbound:
     else:
         channel, number = (Channel.sms if endpoint_channel is Channel.whatsapp else endpoint_channel), sender
 
-    body = form.get("Body") or ""
+    if _CONTROL_OR_SPACE.search(sid):
+        raise BadWebhook("MessageSid is malformed")
+    # The one text rule of every door (app.core.text). Twilio cannot be refused a
+    # message, so a body that breaks it is answered like media: an empty one (zero-width
+    # spaces only, controls only) is empty, an over-long one (WhatsApp carries 4,096
+    # characters) is stored cut to the limit and gets a "write shorter" reply.
+    body, too_long = form.get("Body") or "", False
+    try:
+        body = clean_text(body)
+    except TooLong:
+        body, too_long = cut(body), True
+    except BadText:
+        body = ""
     try:
         num_media = int(form.get("NumMedia") or 0)
     except ValueError:
@@ -92,7 +107,9 @@ def parse(form: Mapping[str, str], endpoint_channel: Channel) -> Inbound:
         # A shared place is not a question (its label is not either); its coordinates
         # are personal data and are not stored.
         kind, text = Kind.location, LOCATION_TEXT
-    elif body.strip():
+    elif too_long:
+        kind, text = Kind.too_long, body
+    elif body:
         # A caption with a photo is read as the message; the photo itself is not.
         kind, text = Kind.text, body
     elif num_media > 0 or form.get("MediaUrl0"):

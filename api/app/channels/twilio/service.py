@@ -161,17 +161,20 @@ def _without_assistant(session: Session, inbound: Inbound, conv: Conversation | 
              f", {change}" if change else "")
     if change is not None or conv.opted_out:
         return Result()
-    if inbound.kind is Kind.media and conv.handoff_state in (HandoffState.waiting, HandoffState.taken):
-        # During a handoff a photo or a voice note goes to the counsellor, not to a
-        # "text only" reply.
+    if (inbound.kind in (Kind.media, Kind.too_long)
+            and conv.handoff_state in (HandoffState.waiting, HandoffState.taken)):
+        # During a handoff a photo, a voice note or a long text (cut to the limit) goes
+        # to the counsellor, not to a "text only" or "write shorter" reply.
         stored = repository.get_by_external_id(session, inbound.sid)
         assert stored is not None
-        stored.media = handoffs.media_json([{"url": u, "content_type": t} for u, t in inbound.media])
+        if inbound.kind is Kind.media:
+            stored.media = handoffs.media_json([{"url": u, "content_type": t} for u, t in inbound.media])
         stored.status = MessageStatus.for_counsellor
         handoffs.event(session, "message", conv, counsellor_id=conv.counsellor_id)
         session.commit()
         return Result()
-    notice = repository.add_message(session, conv, Direction.outbound, render("only_text", conv.language).text,
+    key = "message_too_long" if inbound.kind is Kind.too_long else "only_text"
+    notice = repository.add_message(session, conv, Direction.outbound, render(key, conv.language).text,
                                     channel=inbound.channel, status=MessageStatus.queued,
                                     language=conv.language)
     return _send(session, conv, [notice], None, handoff)

@@ -1,11 +1,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field, StrictStr
+from pydantic import AfterValidator, BaseModel, Field, StrictStr
 
 from app.conversations.schemas import Button, MessageText
+from app.core.text import strip_controls
 from app.language.detect import LANGUAGES
 
 Language = Literal[LANGUAGES]  # the service's nine languages
@@ -20,7 +21,8 @@ class WidgetMessageRequest(BaseModel):
     token: StrictStr = Field(default="", max_length=512, description="The token from POST /api/widget/session")
     text: MessageText = Field(description="The user's message, 1 to 2,000 characters; "
                               "for a tapped quick reply, its payload")
-    label: StrictStr | None = Field(default=None, max_length=200,
+    # Stored with the message: the same control characters go (a NUL fails on PostgreSQL).
+    label: Annotated[StrictStr, AfterValidator(strip_controls)] | None = Field(default=None, max_length=200,
                                     description="A tapped quick reply's title, shown in the history in place of "
                                     "its payload (kept only if it is a button the assistant just offered)")
     language: Language | None = Field(default=None,

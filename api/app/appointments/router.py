@@ -7,7 +7,7 @@ that lists the nearest free slots.
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Query, Response, status
@@ -33,6 +33,7 @@ from app.appointments.schemas import (
     SlotList,
     SlotTakenOut,
 )
+from app.core import bounds
 from app.core.db import get_session
 from app.core.facts import get_facts
 from app.core.security import check_token
@@ -72,14 +73,15 @@ def _bound(value: str | None, name: str, *, end: bool) -> datetime | None:
     if value is None or not value.strip():
         return None
     rules = service.current_rules()
-    text = value.strip()
     try:
-        if len(text) == 10:
-            day = date.fromisoformat(text) + timedelta(days=1 if end else 0)
-            return service.as_utc(datetime.combine(day, time(0)), rules)
-        return service.as_utc(datetime.fromisoformat(text), rules)
-    except ValueError:
-        raise Refused(f"{name}: use a date (2026-11-27) or a date and time (2026-11-27T13:00:00+01:00)") from None
+        # Years 2000-2100 and offsets within ±24 h (app.core.bounds): year 1 or 9999
+        # overflowed in the arithmetic below (a 500).
+        moment = bounds.date_or_datetime(value, name)
+    except ValueError as exc:
+        raise Refused(str(exc)) from None
+    if isinstance(moment, datetime):
+        return service.as_utc(moment, rules)
+    return service.as_utc(datetime.combine(moment + timedelta(days=1 if end else 0), time(0)), rules)
 
 
 @router.get("/api/slots", response_model=SlotList, responses=E422,

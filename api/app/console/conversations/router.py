@@ -22,8 +22,8 @@ from starlette.concurrency import run_in_threadpool
 from app.appointments.models import Appointment, HomeVisitRequest
 from app.console.accounts import service as accounts
 from app.console.accounts.models import ConsoleEvent, ConversationNote, Counsellor
-from app.console.auth import Principal, require_counsellor
-from app.conversations import repository
+from app.console.auth import Principal, require_admin, require_counsellor
+from app.conversations import erasure, repository
 from app.conversations.models import Conversation, Direction, HandoffState, Message
 from app.conversations.schemas import MessageText
 from app.core.db import get_session, get_sessionmaker, utcnow
@@ -39,6 +39,7 @@ router = APIRouter(prefix="/api/console", tags=["console: conversations"],
                               403: {"description": "Missing CSRF token, or not allowed"}})
 SessionDep = Annotated[Session, Depends(get_session)]
 Me = Annotated[Principal, Depends(require_counsellor)]
+Admin = Annotated[Principal, Depends(require_admin)]
 FIRST_WORDS = 80
 HANDOFF_TRIGGER_WINDOW = timedelta(seconds=15)
 
@@ -254,6 +255,44 @@ def add_note(conversation_id: str, body: TextIn, me: Me, session: SessionDep) ->
     return {"id": note.id, "counsellor": me.account.display_name, "text": note.text, "created_at": note.created_at}
 
 
+class EraseIn(BaseModel):
+    confirm: bool = Field(description="true: the admin confirmed that everything about the person is erased")
+
+
+class ErasureOut(BaseModel):
+    id: str = Field(description="The erasure record's id (its audit line)")
+    conversations: int
+    messages: int
+    notes: int
+    safety_flags: int
+    appointments_cancelled: int
+    appointments_anonymised: int
+    home_visits: int
+    trackers_reset: int | None = Field(description="Rasa trackers emptied (fewer than conversations: Rasa was down)")
+
+
+@router.post("/conversations/{conversation_id}/erase", response_model=ErasureOut,
+             responses={404: {"description": "No such conversation"},
+                        422: {"description": "Not confirmed"}},
+             summary="Erase everything about the person behind this conversation (admins)")
+def erase_conversation(conversation_id: str, body: EraseIn, admin: Admin, session: SessionDep) -> dict[str, Any]:
+    """The same erasure as the person's own request (app/conversations/erasure.py), for a
+    request made to the team (by mail, at the desk): the conversation, the person's
+    other conversations linked by their phone number, appointments, home-visit requests,
+    notes, flags and Rasa's trackers. The audit keeps who and when, never what."""
+    if not body.confirm:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, "confirm: must be true to erase")
+    conv = _conversation(session, conversation_id)
+    result = erasure.erase_person(session, conv, utcnow(), door="console", counsellor_id=admin.id)
+    accounts.audit(session, admin.id, "erase")
+    session.commit()  # Rasa's trackers are emptied after the commit (trackers_reset)
+    return {"id": result.id, "conversations": len(result.conversation_ids), "messages": result.messages,
+            "notes": result.notes, "safety_flags": result.safety_flags,
+            "appointments_cancelled": result.appointments_cancelled,
+            "appointments_anonymised": result.appointments_anonymised, "home_visits": result.home_visits,
+            "trackers_reset": result.trackers_reset}
+
+
 class PhraseIn(BaseModel):
     key: str = Field(max_length=64, description="A phrasebook key (GET /api/console/phrasebook)")
     day: date | None = Field(default=None, description="YYYY-MM-DD, for phrases with a day")
@@ -396,7 +435,7 @@ async def _stream(request: Request, start: int) -> AsyncIterator[str]:
 
 @router.get("/events", responses={200: {"content": {"text/event-stream": {}},
                                         "description": "Server-sent events: waiting, urgent, alert, danger, taken, "
-                                                       "released, closed, message, replied, updated"}})
+                                                       "released, closed, message, replied, updated, erased"}})
 async def events(request: Request, me: Me,
                  last_event_id: Annotated[str | None, Header(max_length=20)] = None) -> StreamingResponse:
     if last_event_id and last_event_id.isdigit() and len(last_event_id) <= 18:

@@ -229,13 +229,16 @@
     var convEl = document.querySelector("[data-conversation]");
     var pending = null;
     var source = new EventSource("/api/console/events");
-    var kinds = ["waiting", "urgent", "alert", "danger", "taken", "released", "closed", "message", "replied", "updated"];
+    var kinds = ["waiting", "urgent", "alert", "danger", "taken", "released", "closed", "message", "replied", "updated",
+                 "erased"];
     kinds.forEach(function (kind) {
       source.addEventListener(kind, function (ev) {
         var item = {};
         try { item = JSON.parse(ev.data); } catch (e) { /* keep going */ }
         if (kind === "urgent" || kind === "danger" || kind === "alert") alertUrgent(true);
         if (convEl && item.conversation_id && item.conversation_id !== convEl.dataset.conversation) return;
+        // The open conversation was erased (by an admin, or by the person): nothing is left to show.
+        if (convEl && kind === "erased") { location.href = "/console/queue"; return; }
         clearTimeout(pending);
         pending = setTimeout(refreshFragments, 100);
       });

@@ -9,11 +9,14 @@ typing mistake or a probe, never a permanence.
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from typing import Annotated
+
+from pydantic import AfterValidator
 
 EARLIEST = date(2000, 1, 1)
 LATEST = date(2100, 12, 31)
-# Ids are PostgreSQL BIGINTs (and SQLite's 64-bit integers).
-MAX_ID = 2**63 - 1
+# Ids are INTEGER columns: 32 bits on PostgreSQL, which refuses a larger parameter.
+MAX_ID = 2**31 - 1
 _DATE_OR_TIME = "use a date (2026-11-27) or a date and time (2026-11-27T13:00:00+01:00)"
 
 
@@ -25,6 +28,16 @@ def check_date(day: date, name: str) -> date:
     if not EARLIEST <= day <= LATEST:
         raise OutOfRange(f"{name}: a date between {EARLIEST.isoformat()} and {LATEST.isoformat()}")
     return day
+
+
+def _in_years(day: date) -> date:
+    if not EARLIEST <= day <= LATEST:
+        raise ValueError(f"a date between {EARLIEST.isoformat()} and {LATEST.isoformat()}")
+    return day
+
+
+# A date a client sends in a query, a path or a body (the console's day, a closure day).
+ServiceDate = Annotated[date, AfterValidator(_in_years)]
 
 
 def date_or_datetime(text: str, name: str) -> date | datetime:
@@ -53,9 +66,9 @@ def date_or_datetime(text: str, name: str) -> date | datetime:
 
 
 def id_number(text: str | None, name: str) -> int | None:
-    """An id a client echoes back (Last-Event-ID, ?after=): ASCII digits, at most a
-    BIGINT; None when absent or blank. A 5,000-digit number is refused here, before
-    int() (Python refuses over 4,300 digits) or PostgreSQL (BIGINT) can fail on it."""
+    """An id a client echoes back (Last-Event-ID, ?after=): ASCII digits, at most an
+    INTEGER; None when absent or blank. A 5,000-digit number is refused here, before
+    int() (Python refuses over 4,300 digits) or PostgreSQL (INTEGER) can fail on it."""
     if text is None or not text.strip():
         return None
     value = small_int(text)

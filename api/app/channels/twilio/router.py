@@ -26,6 +26,7 @@ from app.channels.twilio.rest import status_callback_url
 from app.channels.twilio.signature import verified_form
 from app.channels.twilio.status import apply_status
 from app.conversations.models import Channel
+from app.core import bounds
 from app.core.db import get_session, utcnow
 from app.core.settings import get_settings
 
@@ -123,10 +124,13 @@ def status_webhook(request: Request, form: FormData = Depends(signed_form(STATUS
     state = (form.get("MessageStatus") or form.get("SmsStatus") or "").strip()
     if not sid or not state:
         raise HTTPException(status.HTTP_400_BAD_REQUEST, "MessageSid and MessageStatus are required")
-    code = form.get("ErrorCode") or ""
-    row = request.query_params.get("message", "")
-    outcome = apply_status(session, sid=sid, status=state, error_code=int(code) if code.isdigit() else None,
-                           message_id=int(row) if row.isdigit() else None, now=utcnow(),
+    if len(sid) > 64 or len(state) > 32:
+        raise HTTPException(status.HTTP_400_BAD_REQUEST, "MessageSid or MessageStatus is malformed")
+    # Twilio's error codes are five digits, our row ids fit an INTEGER: a larger or
+    # non-ASCII number is ignored, never int()'d whole (5,000 digits failed there).
+    outcome = apply_status(session, sid=sid, status=state,
+                           error_code=bounds.small_int(form.get("ErrorCode"), high=10**9),
+                           message_id=bounds.small_int(request.query_params.get("message")), now=utcnow(),
                            settings=get_settings())
     log.info("status callback %s: %s -> %s", sid, state, outcome)
     return Response(status_code=204)

@@ -33,6 +33,7 @@ from app.conversations import erasure, rasa
 from app.conversations import repository as conversations
 from app.conversations.models import Channel
 from app.conversations.service import handle_incoming
+from app.core import bounds
 from app.core.db import get_session, utcnow
 from app.core.facts import get_facts
 from app.core.settings import get_settings
@@ -143,13 +144,18 @@ def delete_conversation(token: str = Query(default=""), session: Session = Depen
 @router.get("/events", responses={**UNAUTHORIZED, 200: {"content": {"text/event-stream": {}},
                                                          "description": "Server-sent events"}})
 async def events(token: str = Query(default=""),
-                 after: int | None = Query(default=None, ge=0,
+                 after: int | None = Query(default=None, ge=0, le=bounds.MAX_ID,
                                            description="Send messages after this id (default: only new ones)"),
-                 last_event_id: str | None = Header(default=None)) -> StreamingResponse:
+                 last_event_id: str | None = Header(default=None, max_length=40)) -> StreamingResponse:
     identity = identify(token)
-    # On a reconnection the browser says where it stopped; that wins over the URL's `after`.
-    if last_event_id and last_event_id.isdigit():
-        start = int(last_event_id)
+    # On a reconnection the browser says where it stopped; that wins over the URL's
+    # `after`. The browser only echoes ids this stream sent: anything else is refused.
+    try:
+        resumed = bounds.id_number(last_event_id, "Last-Event-ID")
+    except ValueError as exc:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from None
+    if resumed is not None:
+        start = resumed
     elif after is not None:
         start = after
     else:

@@ -29,12 +29,13 @@ from app.console.appointments.schemas import (
 )
 from app.console.accounts import service as accounts
 from app.console.auth import require_counsellor
+from app.core.bounds import ServiceDate
 from app.core.db import get_session
 from app.core.facts import get_facts
 
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 Now = Annotated[dt.datetime, Depends(get_now)]
-DayQuery = Annotated[dt.date | None, Query(alias="date", description="YYYY-MM-DD, Brussels; default today")]
+DayQuery = Annotated[ServiceDate | None, Query(alias="date", description="YYYY-MM-DD, Brussels; default today")]
 
 router = APIRouter(prefix="/api/console", tags=["console"], route_class=ErrorRoute,
                    dependencies=[Depends(require_counsellor)],
@@ -105,7 +106,7 @@ def calendar_feed(session: SessionDep, now: Now, token: Annotated[str, Query(max
 
 @router.get("/closures", response_model=ClosureList, summary="Closure days from a date (default today)")
 def list_closures(session: SessionDep, now: Now,
-                  first: Annotated[dt.date | None, Query(alias="from")] = None) -> dict[str, Any]:
+                  first: Annotated[ServiceDate | None, Query(alias="from")] = None) -> dict[str, Any]:
     today = _today(now)
     closures = repository.closures_from(session, first or today)
     return {"closures": [{"date": c.date, "reason": c.reason} for c in closures],
@@ -124,7 +125,7 @@ def add_closure(body: ClosureCreate, session: SessionDep, now: Now) -> dict[str,
 @router.delete("/closures/{day}", status_code=status.HTTP_204_NO_CONTENT,
                responses={404: {"model": ErrorOut, "description": "No closure on this day"}},
                summary="Open a closed day again")
-def remove_closure(day: dt.date, session: SessionDep) -> Response:
+def remove_closure(day: ServiceDate, session: SessionDep) -> Response:
     console.remove_closure(session, day)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 

@@ -9,6 +9,8 @@ from typing import Literal
 from pydantic import BaseModel, Field, StrictStr, field_validator
 
 from app.appointments.models import AppointmentStatus, HomeVisitStatus, Service
+from app.core.bounds import ServiceDate
+from app.core.text import strip_controls
 
 
 class ConsoleAppointment(BaseModel):
@@ -33,15 +35,16 @@ class DayAppointments(BaseModel):
 
 
 class ClosureCreate(BaseModel):
-    date: dt.date
+    date: ServiceDate
     reason: StrictStr = Field(min_length=1, max_length=200, description='e.g. "staff training"')
 
     @field_validator("reason")
     @classmethod
     def _not_blank(cls, value: str) -> str:
-        if not value.strip():
+        value = strip_controls(value).strip()  # stored: no NUL (PostgreSQL refuses it)
+        if not value:
             raise ValueError("say why the service is closed")
-        return value.strip()
+        return value
 
 
 class ClosureOut(BaseModel):

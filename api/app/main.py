@@ -28,6 +28,7 @@ from app.console.pages.router import assets as console_assets
 from app.console.pages.router import router as console_pages
 from app.conversations import retention
 from app.conversations.router import router as chat_router
+from app.core.limits import BodyLimitMiddleware
 from app.core.logging import configure_logging
 from app.core.settings import get_settings
 from app.handoff import scheduler as handoff_scheduler
@@ -106,6 +107,9 @@ def create_app() -> FastAPI:
     app.include_router(console_pages)
     app.include_router(console_assets)
     app.add_exception_handler(SignIn, sign_in_redirect)
+    # The last added runs first: CORS answers a widget's preflight, then the body limit
+    # counts what every route reads (its 413 still carries the CORS headers).
+    app.add_middleware(BodyLimitMiddleware)
     app.add_middleware(WidgetCORSMiddleware)
     return app
 

@@ -12,11 +12,11 @@ from fastapi import HTTPException, Request, status
 from starlette.datastructures import FormData
 from twilio.request_validator import RequestValidator
 
+from app.core.limits import MAX_BODY_BYTES
 from app.core.settings import Settings, get_settings
 
 SIGNATURE_HEADER = "X-Twilio-Signature"
-# Twilio's webhooks are a few kilobytes; anything far larger is not from Twilio.
-MAX_BODY_BYTES = 64 * 1024
+FORM = "application/x-www-form-urlencoded"
 
 
 def public_url(settings: Settings, path: str, query: str = "") -> str:
@@ -32,7 +32,16 @@ def is_valid(settings: Settings, url: str, params: FormData, signature: str | No
 
 
 async def verified_form(request: Request, path: str) -> FormData:
-    """The request's form fields, once its signature is proven; 403 otherwise."""
+    """The request's form fields, once its signature is proven; 403 otherwise.
+
+    Twilio posts application/x-www-form-urlencoded, always: anything else (a multipart
+    upload above all, which would be parsed into temporary files) is refused before a
+    byte of the body is read. The body itself is capped at 64 KB as it streams in
+    (app.core.limits), so checking a signature never means reading more than that.
+    """
+    kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if kind != FORM:
+        raise HTTPException(status.HTTP_415_UNSUPPORTED_MEDIA_TYPE, f"Twilio webhooks are {FORM}")
     length = request.headers.get("content-length", "")
     if length.isdigit() and int(length) > MAX_BODY_BYTES:
         raise HTTPException(status.HTTP_413_REQUEST_ENTITY_TOO_LARGE, "request too large")

@@ -28,6 +28,7 @@ from app.console.pages.router import assets as console_assets
 from app.console.pages.router import router as console_pages
 from app.conversations import retention
 from app.conversations.router import router as chat_router
+from app.core.headers import SecurityHeadersMiddleware
 from app.core.limits import BodyLimitMiddleware
 from app.core.logging import configure_logging
 from app.core.settings import get_settings
@@ -69,7 +70,12 @@ async def lifespan(app: FastAPI):  # noqa: ANN201
 
 
 def create_app() -> FastAPI:
-    app = FastAPI(title="Hirondelle assistant gateway", version="1.0.0", lifespan=lifespan)
+    # The interactive docs and the schema are for developers: on a public gateway they
+    # are a map for attackers and /docs loads a CDN script. Tests read app.openapi().
+    docs = get_settings().environment == "development"
+    app = FastAPI(title="Hirondelle assistant gateway", version="1.0.0", lifespan=lifespan,
+                  docs_url="/docs" if docs else None, redoc_url="/redoc" if docs else None,
+                  openapi_url="/openapi.json" if docs else None)
 
     @app.exception_handler(RequestValidationError)
     async def _clear_422(_: Request, exc: RequestValidationError) -> JSONResponse:
@@ -111,6 +117,8 @@ def create_app() -> FastAPI:
     # counts what every route reads (its 413 still carries the CORS headers).
     app.add_middleware(BodyLimitMiddleware)
     app.add_middleware(WidgetCORSMiddleware)
+    # Outermost: every answer gets the headers, a 413 or a CORS preflight included.
+    app.add_middleware(SecurityHeadersMiddleware)
     return app
 
 

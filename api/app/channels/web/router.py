@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import html
 import logging
+import re
 import string
 from datetime import timedelta
 from functools import lru_cache
@@ -36,6 +37,7 @@ from app.conversations.service import handle_incoming
 from app.core import bounds
 from app.core.db import get_session, utcnow
 from app.core.facts import get_facts
+from app.core.headers import page_csp
 from app.core.settings import get_settings
 from app.i18n.catalogue import fact_values
 from app.language.detect import NATIVE_NAMES
@@ -179,10 +181,18 @@ def _demo_template() -> string.Template:
     return string.Template((STATIC / "index.html").read_text(encoding="utf-8"))
 
 
+@lru_cache
+def _demo_csp() -> str:
+    # The demo page's one inline <style> is allowed by its hash, nothing else inline;
+    # the widget it loads is the gateway's own script, calling the gateway.
+    styles = re.findall(r"<style>(.*?)</style>", _demo_template().template, re.S)
+    return page_csp(inline_styles=tuple(styles))
+
+
 @pages.get("/", response_class=HTMLResponse)
 def demo_page() -> HTMLResponse:
     # The facts come from config/service.yml, like every other text of the service.
     values = {k: html.escape(v) for k, v in fact_values("en").items()}
     values["phone_uri"] = html.escape("".join(ch for ch in get_facts().phone if ch == "+" or ch.isdigit()))
     values["native_languages"] = html.escape(" · ".join(NATIVE_NAMES.values()))
-    return HTMLResponse(_demo_template().substitute(values))
+    return HTMLResponse(_demo_template().substitute(values), headers={"Content-Security-Policy": _demo_csp()})

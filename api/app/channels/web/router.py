@@ -11,12 +11,11 @@ from datetime import timedelta
 from functools import lru_cache
 from pathlib import Path
 
-from fastapi import APIRouter, Depends, Header, HTTPException, Query, Response, status
+from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, Response, status
 from fastapi.responses import (
     FileResponse,
     HTMLResponse,
     JSONResponse,
-    StreamingResponse,
 )
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
@@ -34,7 +33,7 @@ from app.conversations import erasure, rasa
 from app.conversations import repository as conversations
 from app.conversations.models import Channel
 from app.conversations.service import handle_incoming
-from app.core import bounds
+from app.core import bounds, streams
 from app.core.db import get_session, utcnow
 from app.core.facts import get_facts
 from app.core.headers import page_csp
@@ -145,10 +144,10 @@ def delete_conversation(token: str = Query(default=""), session: Session = Depen
 
 @router.get("/events", responses={**UNAUTHORIZED, 200: {"content": {"text/event-stream": {}},
                                                          "description": "Server-sent events"}})
-async def events(token: str = Query(default=""),
+async def events(request: Request, token: str = Query(default=""),
                  after: int | None = Query(default=None, ge=0, le=bounds.MAX_ID,
                                            description="Send messages after this id (default: only new ones)"),
-                 last_event_id: str | None = Header(default=None, max_length=40)) -> StreamingResponse:
+                 last_event_id: str | None = Header(default=None, max_length=40)) -> streams.LeasedStreamingResponse:
     identity = identify(token)
     # On a reconnection the browser says where it stopped; that wins over the URL's
     # `after`. The browser only echoes ids this stream sent: anything else is refused.
@@ -162,8 +161,11 @@ async def events(token: str = Query(default=""),
         start = after
     else:
         start = await run_in_threadpool(push.last_id, identity.key)
-    return StreamingResponse(
+    # A few streams per conversation, a few dozen per address (429 beyond).
+    lease = streams.open_stream("widget", identity.key, request.client.host if request.client else None)
+    return streams.LeasedStreamingResponse(
         push.stream(identity.key, start, get_settings()),
+        lease=lease,
         media_type="text/event-stream",
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )

@@ -26,6 +26,7 @@ from app.console.auth import Principal, require_admin, require_counsellor
 from app.conversations import erasure, repository
 from app.conversations.models import Conversation, Direction, HandoffState, Message
 from app.conversations.schemas import MessageText
+from app.core import bounds, streams
 from app.core.db import get_session, get_sessionmaker, utcnow
 from app.core.settings import get_settings
 from app.console.phrasebook import PHRASES, PhraseChoice, PhraseError, render_phrase
@@ -438,9 +439,11 @@ async def _stream(request: Request, start: int) -> AsyncIterator[str]:
                                                        "released, closed, message, replied, updated, erased"}})
 async def events(request: Request, me: Me,
                  last_event_id: Annotated[str | None, Header(max_length=20)] = None) -> StreamingResponse:
-    if last_event_id and last_event_id.isdigit() and len(last_event_id) <= 18:
-        start = int(last_event_id)
-    else:
+    # An id out of range (ids are INTEGERs) starts from now, as a non-number always did.
+    start = bounds.small_int(last_event_id)
+    if start is None:
         start = await run_in_threadpool(_last_event_id)
-    return StreamingResponse(_stream(request, start), media_type="text/event-stream",
-                             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+    # A few streams per console session, a few dozen per address (429 beyond).
+    lease = streams.open_stream("console", str(me.session.id), request.client.host if request.client else None)
+    return streams.LeasedStreamingResponse(_stream(request, start), lease=lease, media_type="text/event-stream",
+                                           headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})

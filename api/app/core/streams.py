@@ -1,0 +1,95 @@
+"""Caps on open event streams (the widget's and the console's server-sent events).
+
+A stream holds a connection and polls the database every second for minutes: a few
+per conversation (tabs) and a few dozen per client address (an office behind one
+address) are plenty, and a client opening hundreds must not take the gateway down.
+
+The counters sit behind a small interface (acquire, then release once) and live in
+memory: one gateway process holds them now; the scale issue moves them to Redis so
+that several processes share them (same methods, another class).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from collections.abc import Sequence
+from functools import lru_cache
+
+from fastapi import HTTPException, status
+from fastapi.responses import StreamingResponse
+from starlette.types import Receive, Scope, Send
+
+PER_TOKEN = 3     # open streams of one conversation (widget) or one console session
+PER_ADDRESS = 20  # open streams from one client address
+RETRY_AFTER_SECONDS = 30
+
+
+class Lease:
+    """Slots held by one stream; ``release`` gives them back (once, whatever happens)."""
+
+    def __init__(self, slots: MemoryStreamSlots, keys: tuple[str, ...]) -> None:
+        self._slots, self._keys, self._released = slots, keys, False
+
+    def release(self) -> None:
+        if not self._released:
+            self._released = True
+            self._slots.release(self._keys)
+
+
+class MemoryStreamSlots:
+    def __init__(self) -> None:
+        self._open: Counter[str] = Counter()
+        self._lock = threading.Lock()
+
+    def acquire(self, limits: Sequence[tuple[str, int]]) -> Lease | None:
+        """One slot under every (key, limit), all or none."""
+        with self._lock:
+            if any(self._open[key] >= limit for key, limit in limits):
+                return None
+            for key, _ in limits:
+                self._open[key] += 1
+        return Lease(self, tuple(key for key, _ in limits))
+
+    def release(self, keys: Sequence[str]) -> None:
+        with self._lock:
+            for key in keys:
+                self._open[key] -= 1
+                if self._open[key] <= 0:
+                    del self._open[key]
+
+    def open_count(self, key: str) -> int:
+        with self._lock:
+            return self._open[key]
+
+
+@lru_cache
+def get_stream_slots() -> MemoryStreamSlots:
+    return MemoryStreamSlots()
+
+
+def open_stream(kind: str, token_key: str, address: str | None) -> Lease:
+    """A lease for one more stream of this token and address; 429 with Retry-After beyond the caps."""
+    lease = get_stream_slots().acquire([(f"{kind}:token:{token_key}", PER_TOKEN),
+                                        (f"ip:{address or 'unknown'}", PER_ADDRESS)])
+    if lease is None:
+        raise HTTPException(status.HTTP_429_TOO_MANY_REQUESTS,
+                            "too many open event streams for this conversation or address: close one, "
+                            "or try again later", headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
+    return lease
+
+
+class LeasedStreamingResponse(StreamingResponse):
+    """A streaming response that gives its lease back when it ends, however it ends
+    (finished, client gone, server stopping): the generator's own ``finally`` may run
+    late, when the generator is collected, this one runs when the response does."""
+
+    def __init__(self, *args: object, lease: Lease, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.lease = lease
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            self.lease.release()

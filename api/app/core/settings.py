@@ -87,6 +87,11 @@ class Settings(BaseSettings):
     login_free_failures: int = 3
     login_max_delay_account_seconds: float = 30.0
     login_max_delay_ip_seconds: float = 300.0
+    # On top, per client address: this many failures within the window, then nothing
+    # until the window has passed since the last one (429 with Retry-After). A success
+    # clears the account's counter, never the address's.
+    login_ip_failures_per_window: int = Field(default=5, ge=1)
+    login_failure_window_minutes: float = Field(default=15.0, gt=0)
     # Outside development, admins must use a second factor (TOTP).
     require_admin_totp: bool | None = None
 

@@ -3,6 +3,7 @@ admins create, disable and unlock counsellors and set their languages."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request, Response, status
@@ -97,10 +98,13 @@ def login(body: LoginIn, request: Request, response: Response, session: SessionD
         if needs_code and not (account.totp_enabled and accounts.check_totp(account.totp_secret, body.totp)):
             ok = False
     if not ok or account is None:
-        accounts.record_failure(session, body.username, ip, now)
+        accounts.record_failure(session, body.username, ip, now,
+                                timedelta(minutes=settings.login_failure_window_minutes))
         session.commit()
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, "wrong username, password or code")
-    accounts.clear_failures(session, body.username, ip)
+    # The account's counter only: a valid account of one's own must not reset the
+    # address's budget of guesses at someone else's password.
+    accounts.clear_failures(session, body.username)
     token, row = accounts.open_session(session, account)
     accounts.audit(session, account.id, "login")
     set_cookie(response, token)

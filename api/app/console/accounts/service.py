@@ -94,25 +94,35 @@ def _delay(failures: int, free: int, cap: float) -> float:
 
 
 def throttled(session: Session, username: str, ip: str, settings: Settings, now: datetime) -> Throttle:
-    """How long this login attempt must still wait (0 = go ahead)."""
+    """How long this login attempt must still wait (0 = go ahead).
+
+    Per account: a delay that doubles after a few failures, capped short (never a
+    lockout a stranger can keep up). Per client address, on top: after
+    ``login_ip_failures_per_window`` failures within the window, nothing until the window
+    has passed since the last one (5 guesses per 15 minutes per address)."""
     wait = 0.0
+    window = timedelta(minutes=settings.login_failure_window_minutes)
     for key, cap in ((f"user:{username.strip().lower()}", settings.login_max_delay_account_seconds),
                      (f"ip:{ip}", settings.login_max_delay_ip_seconds)):
         row = session.get(LoginThrottle, key)
-        if row is None:
+        if row is None or row.last_failure_at <= now - window:
             continue
         until = row.last_failure_at + timedelta(seconds=_delay(row.failures, settings.login_free_failures, cap))
+        if key.startswith("ip:") and row.failures >= settings.login_ip_failures_per_window:
+            until = max(until, row.last_failure_at + window)
         wait = max(wait, (until - now).total_seconds())
     return Throttle(max(0.0, wait))
 
 
-def record_failure(session: Session, username: str, ip: str, now: datetime) -> None:
+def record_failure(session: Session, username: str, ip: str, now: datetime,
+                   window: timedelta = timedelta(minutes=15)) -> None:
     for key in (f"user:{username.strip().lower()}"[:120], f"ip:{ip}"[:120]):
         row = session.get(LoginThrottle, key)
         if row is None:
             session.add(LoginThrottle(key=key, failures=1, last_failure_at=now))
         else:
-            row.failures += 1
+            # Failures older than the window are forgotten: the count is per window.
+            row.failures = 1 if row.last_failure_at <= now - window else row.failures + 1
             row.last_failure_at = now
     session.flush()
 

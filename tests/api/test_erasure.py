@@ -15,6 +15,7 @@ from app.core.db import utcnow
 from app.i18n.catalogue import render
 from sqlalchemy import select
 from test_twilio_webhooks import NUMBER, SMS, api, conversation, texts_of, tw, twilio_env  # noqa: F401
+
 from tests.chat_client import auth, send
 
 FRESH = {"populate_existing": True}
@@ -124,9 +125,9 @@ def _person(session, sms_conv: Conversation) -> dict:
     """Around an SMS conversation: a widget conversation that booked with the same number,
     a note, a flag, home-visit requests (pending and decided), and a stranger's data."""
     from app.appointments.models import HomeVisitRequest, HomeVisitStatus
-    from app.conversations.models import Channel, Direction, MessageStatus
-    from app.conversations import repository
     from app.console.accounts.models import ConsoleEvent, ConversationNote
+    from app.conversations import repository
+    from app.conversations.models import Channel, Direction, MessageStatus
     from app.safety.models import FlagKind, SafetyFlag
 
     web = repository.get_or_create(session, "web:w-zoubida", Channel.web)
@@ -160,8 +161,8 @@ def _person(session, sms_conv: Conversation) -> dict:
 def test_an_sms_erasure_reaches_everything_about_the_person_and_nothing_else(api, tw, session) -> None:  # noqa: F811
     from app.appointments.models import HomeVisitRequest
     from app.console.accounts.models import ConsoleEvent, ConversationNote
-    from app.conversations.models import ErasureRecord
     from app.conversations.erasure import subject_hash
+    from app.conversations.models import ErasureRecord
     from app.safety.models import SafetyFlag
 
     tw.post(api, SMS, tw.inbound(NUMBER, "bonjour, je suis Zoubida"))

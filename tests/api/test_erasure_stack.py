@@ -26,6 +26,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from app.i18n.catalogue import render  # noqa: E402
+
 from tests.fakes.fake_twilio import FakeTwilio, TwilioWebhooks  # noqa: E402
 from tools.stack import MODEL, Stack  # noqa: E402
 

@@ -285,6 +285,50 @@ def test_two_counsellors_take_at_once_and_one_is_told(new_page: Callable[..., Pa
     expect(winner.locator(".conversation-body")).to_have_attribute("data-state", "bot")
 
 
+# --- an admin erases a person ------------------------------------------------------------------
+
+
+def test_an_admin_erases_a_person_after_a_confirmation_and_an_open_page_leaves(
+        new_page: Callable[..., Page], full: Stack, screenshot) -> None:
+    """Issue 10: only admins see the erase card; the button needs the confirmation box
+    ticked; afterwards the conversation is gone from the queue, and a counsellor who had
+    it open is sent back to the queue by the live stream."""
+    tw = TwilioWebhooks(TWILIO["TWILIO_AUTH_TOKEN"], full.url, TWILIO["TWILIO_ACCOUNT_SID"],
+                        TWILIO["TWILIO_SMS_NUMBER"], TWILIO["TWILIO_WHATSAPP_NUMBER"])
+    params = tw.inbound("+32470555432", "can a counsellor call me please, I am Mirela")
+    r = httpx.post(f"{full.url}/webhooks/twilio/sms", data=params, timeout=30,
+                   headers={"X-Twilio-Signature": tw.sign(f"{full.url}/webhooks/twilio/sms", params)})
+    assert r.status_code == 200, r.text
+    conv = conversation_id_of(full, "tel:+32470555432")
+    counsellor = new_page(LAPTOP)
+    sign_in(counsellor, full, "lea")
+    counsellor.goto(f"{full.url}/console/conversations/{conv}")
+    expect(counsellor.locator(".transcript")).to_contain_text("Mirela")
+    expect(counsellor.locator("#erase-form")).to_have_count(0)  # counsellors cannot erase
+    admin = new_page(LAPTOP)
+    sign_in(admin, full, "admin", code=True)
+    admin.goto(f"{full.url}/console/conversations/{conv}")
+    button = admin.get_by_role("button", name="Erase for good")
+    expect(button).to_be_hidden()  # behind a disclosure first
+    admin.get_by_text("Erase everything about this person…").click()
+    expect(button).to_be_visible()
+    assert axe_violations(admin) == []
+    screenshot(admin, "console-erase-laptop")
+    button.click()  # not confirmed: the browser refuses to submit, nothing is erased
+    admin.wait_for_timeout(500)
+    expect(admin).to_have_url(re.compile(rf"/console/conversations/{conv}$"))
+    expect(admin.locator(".transcript")).to_contain_text("Mirela")
+    admin.get_by_label("I confirm: the person asked for it, and nothing can be recovered.").check()
+    button.click()
+    expect(admin).to_have_url(re.compile(r"^[^?]*/console/queue$"), timeout=15_000)
+    expect(queue_row(admin, conv)).to_have_count(0)
+    # The counsellor's open page leaves for the queue: nothing is left to show.
+    expect(counsellor).to_have_url(re.compile(r"^[^?]*/console/queue$"), timeout=15_000)
+    assert httpx.get(f"{full.url}/api/console/conversations/{conv}").status_code == 401  # not signed in
+    admin.goto(f"{full.url}/console/conversations/{conv}")
+    expect(admin.locator("body")).not_to_contain_text("Mirela")
+
+
 # --- every page passes axe-core -----------------------------------------------------------------
 
 

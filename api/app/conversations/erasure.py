@@ -35,7 +35,7 @@ from datetime import datetime
 
 from sqlalchemy import ColumnElement, delete, event, func, or_, select
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, SessionTransaction
 
 from app.appointments.models import Appointment, AppointmentStatus, HomeVisitRequest, HomeVisitStatus
 from app.appointments.parse import fold
@@ -153,7 +153,7 @@ def reached_conversations(session: Session, conv: Conversation) -> list[Conversa
     return found
 
 
-def _count(session: Session, model, where: ColumnElement[bool]) -> int:  # noqa: ANN001
+def _count(session: Session, model: type, where: ColumnElement[bool]) -> int:
     return session.scalar(select(func.count()).select_from(model).where(where)) or 0
 
 
@@ -201,16 +201,19 @@ def erase_person(session: Session, conv: Conversation, now: datetime, *, door: s
     session.execute(delete(SafetyFlag).where(in_ids))
     result.notes = _count(session, ConversationNote, ConversationNote.conversation_id.in_(ids))
     session.execute(delete(ConversationNote).where(ConversationNote.conversation_id.in_(ids)))
-    session.execute(delete(ConsoleEvent).where(ConsoleEvent.conversation_id.in_(ids)))
     result.messages = _count(session, Message, Message.conversation_id.in_(ids))
     session.flush()
     for c in convs:
         repository.delete_conversation(session, c)
     session.flush()
-    # An open console page of one of them leaves it (the event carries no content).
+    # An open console page of one of them leaves it (the event carries no content). Added
+    # before the older events go: on SQLite a deleted highest id is reused, and an event
+    # with an id the live streams have passed would never reach them.
     for conversation_id in ids:
         session.add(ConsoleEvent(kind="erased", conversation_id=conversation_id, urgent=False,
                                  counsellor_id=counsellor_id, created_at=now))
+    session.flush()
+    session.execute(delete(ConsoleEvent).where(ConsoleEvent.conversation_id.in_(ids), ConsoleEvent.kind != "erased"))
 
     record = ErasureRecord(at=now, door=result.door, counsellor_id=counsellor_id,
                            subject_hash=subject_hash(conv.id), conversations=len(ids),
@@ -264,7 +267,7 @@ def _run_pending(session: Session) -> None:
             log.exception("erasure %s: the steps after the commit failed", result.id)
 
 
-def _drop_pending(session: Session, transaction) -> None:  # noqa: ANN001
+def _drop_pending(session: Session, transaction: SessionTransaction) -> None:
     if transaction.parent is None:  # the outermost transaction ended (after a commit: already run)
         session.info[_PENDING] = []
 

@@ -7,10 +7,9 @@ Revision ID: 2c7a9e4b5d18
 Revises: 4b8e2d61f0a7
 Create Date: 2026-11-29 20:00:00
 """
+import app.core.db
 import sqlalchemy as sa
 from alembic import op
-
-import app.core.db
 
 revision = '2c7a9e4b5d18'
 down_revision = '4b8e2d61f0a7'

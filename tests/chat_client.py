@@ -10,11 +10,20 @@ from typing import Any
 
 import httpx
 
-_TOKENS: weakref.WeakKeyDictionary[Any, dict[str, str]] = weakref.WeakKeyDictionary()
+# By the server object's id, dropped when the object goes (a Stack is not hashable).
+_TOKENS: dict[int, dict[str, str]] = {}
+
+
+def _tokens(server: Any) -> dict[str, str]:
+    key = id(server)
+    if key not in _TOKENS:
+        _TOKENS[key] = {}
+        weakref.finalize(server, _TOKENS.pop, key, None)
+    return _TOKENS[key]
 
 
 def token_of(server: Any, sender: str) -> str | None:
-    return _TOKENS.get(server, {}).get(sender)
+    return _TOKENS.get(id(server), {}).get(sender)
 
 
 def send(server: Any, sender: str, text: str, timeout: float = 30, **extra: Any) -> httpx.Response:
@@ -29,7 +38,7 @@ def send(server: Any, sender: str, text: str, timeout: float = 30, **extra: Any)
         r = server.post("/api/chat", json=body)
     if r.headers.get("content-type", "").startswith("application/json") and r.status_code in (200, 503):
         token = r.json().get("token")
-        tokens = _TOKENS.setdefault(server, {})
+        tokens = _tokens(server)
         if token:
             tokens[sender] = token
         else:  # erased on request: the next message starts a new conversation

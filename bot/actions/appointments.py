@@ -70,6 +70,14 @@ def _detail(resp: Any) -> str:
     return detail if isinstance(detail, str) else ""
 
 
+def _code(resp: Any) -> str:
+    try:
+        code = resp.json().get("code")
+    except (ValueError, AttributeError):
+        return ""
+    return code if isinstance(code, str) else ""
+
+
 def _starts(items: List[Any]) -> List[str]:
     return [item["start"] if isinstance(item, dict) else str(item) for item in items][:MAX_OPTIONS]
 
@@ -364,6 +372,14 @@ class ActionSubmitAppointment(Action):
             # The number was refused, not the time: never say "taken" for it.
             dispatcher.utter_message(response="utter_contact_invalid")
             return [SlotSet("contact", None), SlotSet("booking_confirmed", None), FollowupAction("appointment_form")]
+        code = _code(resp)
+        if resp.status_code == 409 and code == "quota":
+            # The person already holds the most upcoming appointments: cancel or move one.
+            dispatcher.utter_message(response="utter_booking_quota")
+            return reset
+        if resp.status_code == 429:
+            dispatcher.utter_message(response="utter_booking_too_many")
+            return reset
         if resp.status_code in (409, 422):
             # Taken meanwhile (or no longer valid): offer the next free times again.
             dispatcher.utter_message(response="utter_slot_taken")

@@ -18,9 +18,11 @@ POSTGRES_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://p
 
 
 def clear_caches() -> None:
-    from app.core import db, facts, settings
+    from app.core import db, facts, ratelimit, settings
 
     settings.get_settings.cache_clear()
+    ratelimit.get_limiter.cache_clear()
+    ratelimit.get_origins.cache_clear()
     facts.get_facts.cache_clear()
     if db.get_engine.cache_info().currsize:
         db.get_engine().dispose()

@@ -192,7 +192,7 @@ def test_closed_day_says_the_reason(api) -> None:
 
 def test_phone_is_taken_from_an_sms_conversation(api, db) -> None:
     conv = make_conversation(db, "tel:+32470999888", "sms", "nl")
-    r = api.post("/api/appointments", json=booking(TUESDAY_SOCIAL, conversation_id=conv.id))
+    r = api.post("/api/appointments", json=booking(TUESDAY_SOCIAL, conversation_id=conv.id), headers=INTERNAL)
     assert r.status_code == 201
     (row,) = booked_rows(db)
     assert row.contact_phone == "+32470999888" and row.conversation_id == conv.id
@@ -201,16 +201,16 @@ def test_phone_is_taken_from_an_sms_conversation(api, db) -> None:
 
 def test_a_given_phone_wins_and_web_conversations_have_none(api, db) -> None:
     web = make_conversation(db, "web:abc", "web", "fr")
-    api.post("/api/appointments", json=booking(TUESDAY_SOCIAL, conversation_id=web.id))
+    api.post("/api/appointments", json=booking(TUESDAY_SOCIAL, conversation_id=web.id), headers=INTERNAL)
     sms = make_conversation(db, "tel:+32470999888", "sms", "fr")
     api.post("/api/appointments", json=booking(iso(2026, 12, 15, 10, 30), conversation_id=sms.id,
-                                               contact_phone="+33 6 12 34 56 78"))
+                                               contact_phone="+33 6 12 34 56 78"), headers=INTERNAL)
     phones = {r.conversation_id: r.contact_phone for r in booked_rows(db)}
     assert phones == {web.id: None, sms.id: "+33612345678"}
 
 
 def test_unknown_conversation_books_without_the_link(api, db) -> None:
-    r = api.post("/api/appointments", json=booking(TUESDAY_SOCIAL, conversation_id="no-such-conversation"))
+    r = api.post("/api/appointments", json=booking(TUESDAY_SOCIAL, conversation_id="no-such-conversation"), headers=INTERNAL)
     assert r.status_code == 201
     assert booked_rows(db)[0].conversation_id is None
 
@@ -276,9 +276,10 @@ def test_past_appointments_cannot_be_cancelled_or_moved(api, db) -> None:
 
 def test_conversation_appointments_need_the_internal_token(api, db) -> None:
     conv = make_conversation(db)
-    ref = api.post("/api/appointments", json=booking(TUESDAY_SOCIAL, conversation_id=conv.id)).json()["reference"]
-    cancelled = api.post("/api/appointments",
-                         json=booking(iso(2026, 12, 16, 10), conversation_id=conv.id)).json()["reference"]
+    ref = api.post("/api/appointments", json=booking(TUESDAY_SOCIAL, conversation_id=conv.id),
+                   headers=INTERNAL).json()["reference"]
+    cancelled = api.post("/api/appointments", json=booking(iso(2026, 12, 16, 10), conversation_id=conv.id),
+                         headers=INTERNAL).json()["reference"]
     # Not with the public client's proof: its own conversation (the actions, with the internal token) cancels it.
     assert api.delete(f"/api/appointments/{cancelled}").status_code == 403
     own = {"Authorization": "Bearer internal-test-token", "X-Conversation-Id": conv.id}
@@ -299,7 +300,7 @@ def test_home_visit_request(api, db) -> None:
     assert r.status_code == 201 and r.json()["status"] == "requested" and "contact_phone" not in r.json()
     conv = make_conversation(db)
     assert api.post("/api/home-visits", json={"first_name": "Bo", "language": "en",
-                                              "conversation_id": conv.id}).status_code == 201
+                                              "conversation_id": conv.id}, headers=INTERNAL).status_code == 201
     r = api.post("/api/home-visits", json={"first_name": "Bo", "language": "en"})
     assert r.status_code == 422 and "phone number is needed" in r.json()["detail"]
     r = api.post("/api/home-visits", json={"first_name": "Bo", "language": "en", "contact_phone": "1",

@@ -8,7 +8,8 @@ Failed attempts are limited per reference and per client. SQLite and PostgreSQL.
 from __future__ import annotations
 
 from app.appointments.ownership import CLIENT_LIMIT, REFERENCE_LIMIT
-from appointments_support import (  # noqa: F401  (fixtures)
+from appointments_support import (
+    INTERNAL,  # noqa: F401  (fixtures)
     NOW,
     api,
     appointments_env,
@@ -44,7 +45,7 @@ def test_a_stranger_sees_nothing_without_the_phone_digits(api) -> None:
 def test_its_own_conversation_needs_no_digits_and_another_conversation_does(api, db) -> None:
     web = make_conversation(db, "web:abc", "web", "fr")
     other = make_conversation(db, "web:someone-else", "web", "fr")
-    ref = api.post("/api/appointments", json=booking(TUESDAY, conversation_id=web.id)).json()["reference"]
+    ref = api.post("/api/appointments", json=booking(TUESDAY, conversation_id=web.id), headers=INTERNAL).json()["reference"]
     assert api.get(f"/api/appointments/{ref}", headers=own(web.id)).status_code == 200
     # Booked without a phone: nobody else can prove it, and the answer says why.
     r = api.get(f"/api/appointments/{ref}", headers=own(other.id))
@@ -60,7 +61,7 @@ def test_the_same_phone_writing_by_sms_is_the_owner(api, db) -> None:
     sms = make_conversation(db, "tel:+32470556677", "sms", "en")
     stranger = make_conversation(db, "tel:+32470999999", "sms", "en")
     ref = api.post("/api/appointments", json=booking(TUESDAY, conversation_id=web.id,
-                                                     contact_phone="+32470556677")).json()["reference"]
+                                                     contact_phone="+32470556677"), headers=INTERNAL).json()["reference"]
     assert api.get(f"/api/appointments/{ref}", headers=own(sms.id)).status_code == 200
     assert api.get(f"/api/appointments/{ref}", headers=own(stranger.id)).json()["code"] == "proof_required"
 
@@ -68,7 +69,7 @@ def test_the_same_phone_writing_by_sms_is_the_owner(api, db) -> None:
 def test_guessing_the_digits_is_stopped_even_for_the_right_ones(api, db) -> None:
     web = make_conversation(db, "web:owner", "web", "en")
     ref = api.post("/api/appointments", json=booking(TUESDAY, conversation_id=web.id,
-                                                     contact_phone="+32470556677")).json()["reference"]
+                                                     contact_phone="+32470556677"), headers=INTERNAL).json()["reference"]
     for guess in range(REFERENCE_LIMIT):
         r = api.delete(f"/api/appointments/{ref}", headers={"X-Phone-Last4": f"{guess:04d}"})
         assert r.status_code == 403

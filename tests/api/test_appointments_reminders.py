@@ -14,7 +14,8 @@ import pytest
 from app.appointments.models import Appointment
 from app.appointments.reminders import queue_reminder, reminder_text, run_due_reminders
 from app.conversations.models import Conversation, Message
-from appointments_support import (  # noqa: F401  (fixtures)
+from appointments_support import (
+    INTERNAL,  # noqa: F401  (fixtures)
     api,
     appointments_env,
     booking,
@@ -50,7 +51,7 @@ def run(db, now: datetime, send) -> int:
 
 
 def book(api, conv_id: str | None, start: str = TUESDAY_10, **extra) -> str:
-    r = api.post("/api/appointments", json=booking(start, conversation_id=conv_id, **extra))
+    r = api.post("/api/appointments", json=booking(start, conversation_id=conv_id, **extra), headers=INTERNAL)
     assert r.status_code == 201, r.text
     return r.json()["reference"]
 
@@ -136,8 +137,9 @@ def test_two_schedulers_at_once_send_each_reminder_once(api, db, appointments_en
     processes (on PostgreSQL the second one's UPDATE waits for the first's commit)."""
     from app.core.db import get_sessionmaker
 
-    conv = make_conversation(db)
-    refs = {book(api, conv.id, iso(2026, 12, 15, h, m)) for h, m in ((9, 30), (10, 0), (10, 30))}
+    # Three people (a person holds at most two upcoming appointments).
+    convs = [make_conversation(db, key=f"tel:+3247012345{i}") for i in range(3)]
+    refs = {book(api, conv.id, iso(2026, 12, 15, h, m)) for conv, (h, m) in zip(convs, ((9, 30), (10, 0), (10, 30)))}
     send = Recorder(delay=0.05)
     barrier = threading.Barrier(2)
     counts: list[int] = []

@@ -11,7 +11,7 @@ from datetime import timedelta
 from app.appointments import scheduler
 from app.conversations.models import Message
 from app.core.db import utcnow
-from appointments_support import api, appointments_env, booking, db, make_conversation  # noqa: F401
+from appointments_support import INTERNAL, api, appointments_env, booking, db, make_conversation  # noqa: F401
 from sqlalchemy import select
 
 
@@ -30,7 +30,7 @@ def test_run_once_queues_a_due_reminder_and_commits(api, db) -> None:
         assert scheduler.run_once() == 0
         return
     conv = make_conversation(db)
-    r = api.post("/api/appointments", json=booking(candidates[0]["start"], conversation_id=conv.id))
+    r = api.post("/api/appointments", json=booking(candidates[0]["start"], conversation_id=conv.id), headers=INTERNAL)
     assert r.status_code == 201, r.text
     assert scheduler.run_once() == 1
     assert scheduler.run_once() == 0

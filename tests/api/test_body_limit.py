@@ -127,3 +127,17 @@ def test_a_signed_twilio_body_over_64_kb_is_413(api, tw) -> None:
     params = tw.inbound("+32470123456", "x" * (MAX_BODY_BYTES + 1))
     r = tw.post(api, "/webhooks/twilio/sms", params)
     assert r.status_code == 413
+
+
+def test_rasas_nlg_call_may_carry_a_long_tracker_only_with_the_nlg_token(api) -> None:
+    """Rasa sends the whole tracker to the NLG endpoint: past 64 KB after a few dozen
+    turns (every long conversation answered 503). The larger limit needs NLG_TOKEN,
+    checked before the body is read."""
+    events = [{"event": "user", "text": "x" * 1000, "metadata": {"language": "en"}} for _ in range(100)]
+    body = json.dumps({"response": "utter_greet", "arguments": {}, "tracker": {"events": events}})
+    assert len(body) > MAX_BODY_BYTES
+    headers = {"content-type": "application/json"}
+    r = api.post("/internal/nlg?token=nlg-test-token", content=body, headers=headers)
+    assert r.status_code == 200 and r.json()["text"], r.text
+    assert api.post("/internal/nlg?token=wrong", content=body, headers=headers).status_code == 413
+    assert api.post("/internal/nlg", content=body, headers=headers).status_code == 413

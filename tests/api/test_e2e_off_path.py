@@ -38,7 +38,9 @@ BOOK = {"fr": "je voudrais prendre un rendez-vous", "nl": "ik wil een afspraak m
 def stack(tmp_path_factory: pytest.TempPathFactory):
     assert MODEL.exists(), "train the model first: make train"
     db = tmp_path_factory.mktemp("offpath") / "gateway.db"
-    with Stack(database_url=f"sqlite:///{db}") as s:
+    # Every conversation here comes from 127.0.0.1: the hourly booking limit per client
+    # address (issue 10, tested in test_booking_limits.py) would stop the module's bookings.
+    with Stack(database_url=f"sqlite:///{db}", extra_env={"BOOKINGS_PER_CLIENT_PER_HOUR": "1000"}) as s:
         yield s
 
 
@@ -221,3 +223,24 @@ def test_latin_letter_arabic_keeps_an_arabic_conversation_in_arabic(stack: Stack
     s = "latin-in-ar"
     chat(stack, s, "بالعربية")
     assert chat(stack, s, "salam bghit nrja3 l bladi")["language"] == "ar"
+
+
+@pytest.mark.parametrize(("lang", "yes"), [("fr", "oui"), ("ar", "نعم")])
+def test_a_third_upcoming_appointment_is_refused_with_what_to_do(stack: Stack, lang: str, yes: str) -> None:
+    """Issue 10: a person holds at most two upcoming appointments; the assistant says so
+    and how to cancel or move one (never "slot taken")."""
+    s = f"quota-{lang}"
+    for n in range(3):
+        if n:
+            chat(stack, s, BOOK[lang])
+            last(stack, s, "1")
+        else:
+            to_the_list(stack, s, lang)
+        last(stack, s, "1")
+        last(stack, s, "Amina")
+        last(stack, s, {"fr": "0470 98 76 01", "ar": "0470 98 76 02"}[lang])
+        done = last(stack, s, yes)["text"]
+        if n < 2:
+            reference(done)
+        else:
+            assert done == render("utter_booking_quota", lang).text, done

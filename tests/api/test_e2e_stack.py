@@ -37,7 +37,9 @@ def stack(tmp_path_factory: pytest.TempPathFactory, fake_twilio: FakeTwilio):
     assert MODEL.exists(), "train the model first: make train"
     db = tmp_path_factory.mktemp("e2e") / "gateway.db"
     s = Stack(database_url=f"sqlite:///{db}", extra_env={**TWILIO, "TWILIO_API_BASE_URL": fake_twilio.url,
-                                                        "OUTBOX_POLL_SECONDS": "0.2"})
+                                                        "OUTBOX_POLL_SECONDS": "0.2",
+                                                        # one client address for every test conversation
+                                                        "BOOKINGS_PER_CLIENT_PER_HOUR": "1000"})
     # Twilio signs against the public URL, which is the stack's own here.
     s.env["PUBLIC_BASE_URL"] = s.url
     with s:

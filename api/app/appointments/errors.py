@@ -51,10 +51,27 @@ class TooManyAttempts(AppointmentError):
         self.headers = {"Retry-After": str(max(1, retry_after))}
 
 
+class TooManyBookings(AppointmentError):
+    """Too many bookings from one client address or one conversation in the last hour."""
+
+    status_code = 429
+
+    def __init__(self, detail: str, retry_after: int) -> None:
+        super().__init__(detail, "too_many_bookings")
+        self.headers = {"Retry-After": str(max(1, retry_after))}
+
+
 class Conflict(AppointmentError):
     """The state forbids it (moving a cancelled appointment)."""
 
     status_code = 409
+
+
+class QuotaReached(Conflict):
+    """The person (phone number or conversation) already holds the most upcoming appointments."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail, "quota")
 
 
 class SlotTaken(Conflict):

@@ -55,14 +55,19 @@ def proof(request: Request,
           x_phone_last4: Annotated[str | None, Header(
               max_length=12, description="The last four digits of the phone number given when booking")] = None,
           ) -> Proof:
-    token = get_settings().internal_api_token.get_secret_value()
-    given = bearer(request)
-    internal = bool(given and token and hmac.compare_digest(given.encode(), token.encode()))
+    internal = is_internal(request)
     conversation = x_conversation_id if internal and x_conversation_id else None
     digits = "".join(ch for ch in (x_phone_last4 or "") if ch.isdigit()) or None
     host = request.client.host if request.client else "unknown"
     return Proof(client=f"conv:{conversation}" if conversation else f"ip:{host}",
                  conversation_id=conversation, phone_last4=digits)
+
+
+def is_internal(request: Request) -> bool:
+    """The caller holds INTERNAL_API_TOKEN (the assistant's actions)."""
+    token = get_settings().internal_api_token.get_secret_value()
+    given = bearer(request)
+    return bool(given and token and hmac.compare_digest(given.encode(), token.encode()))
 
 
 def _hash(value: str) -> str:

@@ -10,13 +10,15 @@ from __future__ import annotations
 from datetime import datetime, time, timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Query, Response, status
+import logging
+
+from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
 from app.appointments import contact, ownership, service
 from app.appointments.clock import get_now
-from app.appointments.errors import ErrorRoute, Refused
+from app.appointments.errors import ErrorRoute, NotYours, Refused, TooManyBookings
 from app.appointments.models import Appointment, Service
 from app.appointments.schemas import (
     AppointmentCreate,
@@ -36,6 +38,7 @@ from app.appointments.schemas import (
 from app.core import bounds
 from app.core.db import get_session
 from app.core.facts import get_facts
+from app.core.ratelimit import get_limiter, get_origins, pseudonym
 from app.core.security import check_token
 from app.core.settings import get_settings
 
@@ -46,6 +49,7 @@ Now = Annotated[datetime, Depends(get_now)]
 _bearer = HTTPBearer(auto_error=False, description="INTERNAL_API_TOKEN (the assistant's actions)")
 
 router = APIRouter(tags=["appointments"], route_class=ErrorRoute)
+log = logging.getLogger("app.appointments")
 
 E422 = {422: {"model": ErrorOut, "description": "Input that cannot be booked as sent (the sentence says why)"}}
 E404 = {404: {"model": ErrorOut, "description": "No appointment with this reference"}}
@@ -60,6 +64,11 @@ E409 = {409: {"model": SlotTakenOut, "description": "The slot is taken; the near
 
 def require_internal(creds: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> None:
     check_token(creds.credentials if creds else None, get_settings().internal_api_token)
+
+
+def is_internal(request: Request) -> bool:
+    """The caller holds INTERNAL_API_TOKEN (the assistant's actions)."""
+    return ownership.is_internal(request)
 
 
 def appointment_out(appt: Appointment) -> dict[str, Any]:
@@ -124,13 +133,67 @@ def check_phone(body: PhoneCheck) -> dict[str, str]:
 
 @router.post("/api/appointments", response_model=AppointmentOut, status_code=status.HTTP_201_CREATED,
              responses={200: {"model": AppointmentOut, "description": "Replay of an Idempotency-Key"},
-                        **E409, **E422}, summary="Book a slot")
+                        403: {"model": ErrorOut, "description": "conversation_id without the internal token"},
+                        429: {"model": ErrorOut, "description": "Too many bookings from this client or "
+                                                                "conversation in the last hour (Retry-After)"},
+                        **E409, **E422},
+             summary="Book a slot (a person holds at most a few upcoming appointments: 409 code quota)")
 def create_appointment(
-    body: AppointmentCreate, session: SessionDep, now: Now, response: Response,
+    body: AppointmentCreate, session: SessionDep, now: Now, response: Response, request: Request,
     idempotency_key: Annotated[str | None, Header(
         alias="Idempotency-Key", min_length=1, max_length=200,
         description="Same key and body again: the same appointment (200), never a second one")] = None,
 ) -> dict[str, Any]:
+    internal = is_internal(request)
+    if body.conversation_id and not internal:
+        # Attaching a booking to a conversation fills in its phone number and sends it the
+        # reminder: only the assistant, speaking for that conversation, may do it.
+        raise NotYours("conversation_id is accepted only from the assistant (internal token)", "internal_only")
+    keys = _booking_limit_keys(session, body.conversation_id if internal else None,
+                               None if internal else (request.client.host if request.client else "unknown"))
+    settings = get_settings()
+    limits = {"client": settings.bookings_per_client_per_hour, "conv": settings.bookings_per_conversation_per_hour}
+    counted: list[str] = []
+    replay = bool(idempotency_key) and service.repository.by_idempotency_key(session, idempotency_key) is not None
+    for kind, key in keys if not replay else []:
+        wait = get_limiter().hit(key, limits[kind], 3600)
+        if wait is not None:
+            for done in counted:
+                get_limiter().refund(done)
+            log.warning("booking refused: too many bookings from one %s in the last hour",
+                        "client" if kind == "client" else "conversation")
+            raise TooManyBookings("too many bookings in the last hour: please try again later or call the service",
+                                  wait)
+        counted.append(key)
+    try:
+        appt, created = _book(session, body, now, idempotency_key)
+    except Exception:
+        for done in counted:  # nothing was booked: the attempt does not count
+            get_limiter().refund(done)
+        raise
+    if not created:
+        response.status_code = status.HTTP_200_OK
+    return appointment_out(appt)
+
+
+def _booking_limit_keys(session: Session, conversation_id: str | None, address: str | None) -> list[tuple[str, str]]:
+    """The hourly counters a booking counts against: the client address behind it (the
+    caller's own, or, for the assistant, the address of the conversation's latest message;
+    none for SMS and WhatsApp, where the phone number is the person) and the conversation."""
+    keys: list[tuple[str, str]] = []
+    if conversation_id:
+        keys.append(("conv", f"book:conv:{conversation_id}"))
+        conv = service.repository.conversation(session, conversation_id)
+        origin = get_origins().of(conv.key) if conv is not None else None
+        if origin:
+            keys.append(("client", f"book:client:{origin}"))
+    elif address:
+        keys.append(("client", f"book:client:{pseudonym(address)}"))
+    return keys
+
+
+def _book(session: Session, body: AppointmentCreate, now: datetime,
+          idempotency_key: str | None) -> tuple[Appointment, bool]:
     request = service.BookingRequest(service=body.service, start=body.start, first_name=body.first_name,
                                      contact_phone=body.contact_phone, conversation_id=body.conversation_id,
                                      language=body.language)
@@ -140,9 +203,7 @@ def create_appointment(
     # worker busy on a request waiting for this very lock, that was a deadlock broken
     # only by the pool's 30-second timeout (seen with 100 clients on one slot).
     session.commit()
-    if not created:
-        response.status_code = status.HTTP_200_OK
-    return appointment_out(appt)
+    return appt, created
 
 
 @router.get("/api/appointments/{reference}", response_model=AppointmentOut, responses=EOWN,
@@ -179,8 +240,11 @@ def conversation_appointments(conversation_id: str, session: SessionDep, now: No
 
 
 @router.post("/api/home-visits", response_model=HomeVisitOut, status_code=status.HTTP_201_CREATED,
-             responses=E422, summary="Ask for a home visit (a counsellor confirms it)")
-def create_home_visit(body: HomeVisitCreate, session: SessionDep) -> HomeVisitOut:
+             responses={**E422, 403: {"model": ErrorOut, "description": "conversation_id without the internal token"}},
+             summary="Ask for a home visit (a counsellor confirms it)")
+def create_home_visit(body: HomeVisitCreate, session: SessionDep, request: Request) -> HomeVisitOut:
+    if body.conversation_id and not is_internal(request):
+        raise NotYours("conversation_id is accepted only from the assistant (internal token)", "internal_only")
     visit = service.request_home_visit(session, first_name=body.first_name, language=body.language,
                                        contact_phone=body.contact_phone, conversation_id=body.conversation_id,
                                        note=body.note)

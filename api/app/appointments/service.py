@@ -18,12 +18,13 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.appointments import repository
 from app.appointments.contact import normalise_phone
-from app.appointments.errors import Conflict, NotFound, Refused, SlotTaken
+from app.appointments.errors import Conflict, NotFound, QuotaReached, Refused, SlotTaken
 from app.appointments.models import Appointment, AppointmentStatus, HomeVisitRequest
 from app.appointments.parse import WhenFilter, match_slots, parse_when
 from app.appointments.schedule import (
@@ -262,6 +263,7 @@ def book(session: Session, request: BookingRequest, now: datetime,
     if request.conversation_id and conv is None:
         # The conversation may have been erased (retention); the booking stands alone.
         log.warning("booking for an unknown conversation; stored without the link")
+    _check_quota(session, request.contact_phone or phone_from_conversation(conv), conv.id if conv else None, now)
     for seat in range(1, rules.capacity + 1):
         appt = Appointment(
             reference=_new_reference(session), service=request.service, starts_at=slot.start,
@@ -284,6 +286,26 @@ def book(session: Session, request: BookingRequest, now: datetime,
             continue
         return appt, True
     raise _taken(session, request.service, slot.start, now)
+
+
+def _check_quota(session: Session, phone: str | None, conversation_id: str | None, now: datetime) -> None:
+    """A person (their phone number, or the conversation that books) holds at most
+    ``max_upcoming_appointments`` upcoming appointments: one client cannot empty the
+    schedule with one number or one conversation."""
+    who = []
+    if phone:
+        who.append(Appointment.contact_phone == phone)
+    if conversation_id:
+        who.append(Appointment.conversation_id == conversation_id)
+    if not who:
+        return
+    limit = get_settings().max_upcoming_appointments
+    held = session.scalar(select(func.count()).select_from(Appointment).where(
+        or_(*who), Appointment.status == AppointmentStatus.booked, Appointment.starts_at > now))
+    if held >= limit:
+        log.warning("booking refused: the person already holds %d upcoming appointments", held)
+        raise QuotaReached(f"you already have {held} upcoming appointments (at most {limit}): "
+                           "cancel or move one of them instead")
 
 
 def get(session: Session, reference: str, *, for_update: bool = False) -> Appointment:

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Header, HTTPException, Response
+from fastapi import APIRouter, Depends, Header, HTTPException, Request, Response
 from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
@@ -9,6 +9,7 @@ from app.conversations.models import Channel, Conversation, Direction
 from app.conversations.schemas import ChatHistory, ChatRequest, ChatResponse
 from app.conversations.service import handle_incoming
 from app.core.db import get_session, utcnow
+from app.core.ratelimit import get_origins
 from app.core.settings import get_settings
 
 router = APIRouter(tags=["chat"])
@@ -45,7 +46,7 @@ def _bearer(authorization: str | None) -> str | None:
 @router.post("/api/chat", response_model=ChatResponse,
              responses={**UNAUTHORIZED, 422: {"description": "Empty, non-text or over-long message"},
                         503: {"description": "The assistant is down; the message is stored"}})
-def chat(body: ChatRequest, session: Session = Depends(get_session)):  # noqa: B008
+def chat(body: ChatRequest, request: Request, session: Session = Depends(get_session)):  # noqa: B008
     # API senders live in their own namespace ("api:"), apart from phone numbers ("tel:")
     # and the widget's signed conversations ("web:w-"). Inside it, the sender name only
     # starts a conversation; every later message needs the token the first one returned.
@@ -56,6 +57,8 @@ def chat(body: ChatRequest, session: Session = Depends(get_session)):  # noqa: B
                                                         "expired): start a new one without a token")
     elif repository.get_by_key(session, key) is not None:
         raise HTTPException(status_code=401, detail=NEEDS_TOKEN)
+    # Bookings the assistant makes for this conversation count against this client's limits.
+    get_origins().remember(key, request.client.host if request.client else None)
     reply = handle_incoming(session, key, Channel.web, body.text)
     token = None if reply.erased else tokens.issue(_secret(), reply.conversation.id)
     payload = {"messages": reply.messages, "language": reply.language, "token": token}

@@ -19,6 +19,26 @@ from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 MAX_BODY_BYTES = 64 * 1024
+# Rasa's calls to the NLG endpoint carry the whole tracker, which grows with the
+# conversation (past 64 KB after a few dozen turns). Only a caller holding NLG_TOKEN
+# (checked here, before any byte of the body is read) gets this larger limit.
+NLG_PATH = "/internal/nlg"
+MAX_NLG_BODY_BYTES = 16 * 1024 * 1024
+
+
+def _limit_for(scope: Scope, default: int) -> int:
+    if scope.get("path") != NLG_PATH:
+        return default
+    import hmac
+    from urllib.parse import parse_qs
+
+    from app.core.settings import get_settings
+
+    given = (parse_qs(scope.get("query_string", b"").decode("latin-1")).get("token") or [""])[0]
+    expected = get_settings().nlg_token.get_secret_value()
+    if given and expected and hmac.compare_digest(given.encode(), expected.encode()):
+        return MAX_NLG_BODY_BYTES
+    return default
 
 
 class BodyTooLarge(HTTPException):
@@ -35,13 +55,14 @@ class BodyLimitMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = _limit_for(scope, self.max_bytes)
         declared = _header(scope, b"content-length")
         if declared is not None:
             if not declared.isdigit() or len(declared) > 18:
                 await _answer(scope, receive, send, 400, "Content-Length is not a number")
                 return
-            if int(declared) > self.max_bytes:
-                await _answer(scope, receive, send, 413, BodyTooLarge(self.max_bytes).detail)
+            if int(declared) > limit:
+                await _answer(scope, receive, send, 413, BodyTooLarge(limit).detail)
                 return
 
         received = 0
@@ -52,8 +73,8 @@ class BodyLimitMiddleware:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_bytes:
-                    raise BodyTooLarge(self.max_bytes)
+                if received > limit:
+                    raise BodyTooLarge(limit)
             return message
 
         async def watched(message: Message) -> None:

@@ -77,6 +77,13 @@ class Settings(BaseSettings):
     # these override two of them per deployment (e.g. a second counsellor joins).
     slot_minutes: int | None = Field(default=None, ge=5, le=240)
     counsellors_per_slot: int | None = Field(default=None, ge=1, le=20)
+    # Booking limits, whatever the door (public API, widget, chat): a person (phone number
+    # or conversation) holds at most this many upcoming appointments; bookings per client
+    # address and per conversation per hour. A person booking normally never meets them.
+    max_upcoming_appointments: int = Field(default=2, ge=1, le=50)
+    bookings_per_client_per_hour: int = Field(default=6, ge=1, le=10_000)
+    bookings_per_conversation_per_hour: int = Field(default=3, ge=1, le=1000)
+
     # Counsellor console (api/app/console): server-side sessions in an HttpOnly cookie
     # (Secure outside development), closed after this long without a request.
     console_idle_minutes: int = Field(default=30, ge=1, le=24 * 60)

@@ -37,6 +37,7 @@ from app.core import bounds, streams
 from app.core.db import get_session, utcnow
 from app.core.facts import get_facts
 from app.core.headers import page_csp
+from app.core.ratelimit import get_origins
 from app.core.settings import get_settings
 from app.i18n.catalogue import fact_values
 from app.language.detect import NATIVE_NAMES
@@ -74,9 +75,13 @@ def new_session() -> dict[str, str]:
 @router.post("/messages", response_model=WidgetReply,
              responses={**UNAUTHORIZED, 422: {"description": "Empty, non-text or over-long message"},
                         503: {"description": "The assistant is down; the message is stored"}})
-def post_message(body: WidgetMessageRequest, session: Session = Depends(get_session)):  # noqa: B008
+def post_message(body: WidgetMessageRequest, request: Request,
+                 session: Session = Depends(get_session)):  # noqa: B008
     identity = identify(body.token)
     before = repository.last_message_id(session, identity.key)
+    # Bookings the assistant makes for this conversation count against this client's
+    # limits: fresh widget tokens do not reset them.
+    get_origins().remember(identity.key, request.client.host if request.client else None)
     reply = handle_incoming(session, identity.key, Channel.web, body.text, label=body.label,
                             language=body.language)
     token = _refreshed(identity)

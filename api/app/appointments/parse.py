@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo
 
 from app.appointments.schedule import Slot
 from app.appointments.vocabulary import VOCABULARY
+from app.core import bounds
 
 MORNING, AFTERNOON = "morning", "afternoon"
 NOON = time(12, 0)
@@ -182,7 +183,9 @@ _AM_PM = re.compile(r"\s*(a\.?m\.?|p\.?m\.?)(?!" + _LETTER + ")")
 def _next_date(today: date, month: int, day: int, year: int | None) -> date | None:
     try:
         if year is not None:
-            return date(year if year >= 100 else 2000 + year, month, day)
+            found = date(year if year >= 100 else 2000 + year, month, day)
+            # "31/12/9999": a date nobody books is not read (no overflow further on).
+            return found if bounds.EARLIEST <= found <= bounds.LATEST else None
         candidate = date(today.year, month, day)
         return candidate if candidate >= today else date(today.year + 1, month, day)
     except ValueError:
@@ -200,10 +203,14 @@ def _find_date(text: str, today: date, tz: ZoneInfo) -> tuple[date | None, time 
         found = _next_date(today, int(month), int(day), int(year))
         at = time(int(hh), int(mm)) if hh is not None and int(hh) < 24 and int(mm) < 60 else None
         if found and at and offset:
-            aware = datetime.fromisoformat(
-                f"{found.isoformat()}T{at.isoformat()}{'+00:00' if offset == 'z' else offset}")
-            local = aware.astimezone(tz)
-            found, at = local.date(), local.time()
+            try:
+                aware = datetime.fromisoformat(
+                    f"{found.isoformat()}T{at.isoformat()}{'+00:00' if offset == 'z' else offset}")
+            except ValueError:  # "+99:99": no such offset; read as Brussels time
+                aware = None
+            if aware is not None:
+                local = aware.astimezone(tz)
+                found, at = local.date(), local.time()
         return found, at, _blank(text, m)
     for m in _NUMERIC_DATE.finditer(text):
         first, sep, second, year, trailing_dot = m.groups()

@@ -96,7 +96,7 @@ def delete_conversation(sender: str, authorization: str | None = Header(default=
     if conv is None:
         raise HTTPException(status_code=404, detail="no conversation for this sender")
     conversation_id = conv.id
-    erasure.erase(session, conv, utcnow())
+    erasure.erase(session, conv, utcnow(), door="api")
     session.commit()
     rasa.forget(conversation_id)
     return Response(status_code=204)

@@ -161,7 +161,7 @@ def _gateway_reply(session: Session, conv: Conversation, inbound: Message, key: 
 def _erase(session: Session, conv: Conversation) -> Reply:
     """The confirmed erasure: the reply is given, never stored (nothing of them is kept)."""
     language = conv.language
-    cancelled = erasure.erase(session, conv, utcnow())
+    cancelled = erasure.erase(session, conv, utcnow(), door="conversation")
     session.commit()
     log.info("conversation erased on request (%d upcoming appointments cancelled)", cancelled)
     rasa.forget(conv.id)

@@ -140,7 +140,7 @@ def delete_conversation(token: str = Query(default=""), session: Session = Depen
     conv = conversations.get_by_key(session, identity.key)
     if conv is not None:
         conversation_id = conv.id
-        cancelled = erasure.erase(session, conv, utcnow())
+        cancelled = erasure.erase(session, conv, utcnow(), door="widget")
         session.commit()
         log.info("widget conversation erased on request (%d upcoming appointments cancelled)", cancelled)
         rasa.forget(conversation_id)

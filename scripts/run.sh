@@ -3,6 +3,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
+# Everything this run creates (the SQLite database, the logs) is readable by this user only.
+umask 077
 
 export PYTHONPATH="$ROOT/bot:$ROOT/api"
 export RASA_TELEMETRY_ENABLED=false
@@ -13,6 +15,7 @@ ACTION_PORT=${ACTION_PORT:-5055}
 # Shared secrets between the three processes: random for this run unless given.
 rand() { "$ROOT/.venv-api/bin/python" -c 'import secrets; print(secrets.token_hex(32))'; }
 export RASA_CHANNEL_TOKEN=${RASA_CHANNEL_TOKEN:-$(rand)}
+export RASA_API_TOKEN=${RASA_API_TOKEN:-$(rand)}
 export NLG_TOKEN=${NLG_TOKEN:-$(rand)}
 export INTERNAL_API_TOKEN=${INTERNAL_API_TOKEN:-$(rand)}
 export SECRET_KEY=${SECRET_KEY:-$(rand)}
@@ -21,6 +24,9 @@ export ACTION_SERVER_URL="http://127.0.0.1:$ACTION_PORT"
 export RASA_URL="http://127.0.0.1:$RASA_PORT"
 export SANIC_HOST=127.0.0.1   # the action server is internal
 mkdir -p var/log
+# Logs made by an earlier run (before the umask) are tightened too.
+touch var/log/actions.log var/log/rasa.log var/log/gateway.log
+chmod 600 var/log/*.log
 
 pids=()
 stop() {
@@ -35,8 +41,10 @@ trap stop INT TERM EXIT
 
 (cd bot && exec ../.venv-bot/bin/python -m rasa_sdk --actions actions --port "$ACTION_PORT") \
   >var/log/actions.log 2>&1 & pids+=($!)
-(cd bot && exec ../.venv-bot/bin/rasa run --model models/hirondelle.tar.gz -i 127.0.0.1 -p "$RASA_PORT" \
-  --enable-api --auth-token "$RASA_CHANNEL_TOKEN" --credentials credentials.yml --endpoints endpoints.yml) \
+# Secrets stay in the environment, never on a command line: the launcher gives Rasa its
+# API token (RASA_API_TOKEN, distinct from the channel's) in-process.
+(cd bot && exec ../.venv-bot/bin/python scripts/launch.py --model models/hirondelle.tar.gz -i 127.0.0.1 \
+  -p "$RASA_PORT" --credentials credentials.yml --endpoints endpoints.yml) \
   >var/log/rasa.log 2>&1 & pids+=($!)
 (cd api && exec ../.venv-api/bin/uvicorn app.main:app --host "$HOST" --port "$PORT" --no-access-log) \
   >var/log/gateway.log 2>&1 & pids+=($!)

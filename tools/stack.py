@@ -42,8 +42,11 @@ class Stack:
             "RASA_TELEMETRY_ENABLED": "false",
             "ENVIRONMENT": "test",
             "DATABASE_URL": self.database_url,
-            # Hex: a token starting with "-" was read by `rasa run` as an option (1 run in 64).
+            # Secrets travel in the environment only, never on a command line (the process
+            # list is readable by every local user): bot/scripts/launch.py hands Rasa its
+            # API token. The channel's token never opens Rasa's HTTP API.
             "RASA_CHANNEL_TOKEN": secrets.token_hex(16),
+            "RASA_API_TOKEN": secrets.token_hex(16),
             "NLG_TOKEN": secrets.token_hex(16),
             "INTERNAL_API_TOKEN": secrets.token_hex(16),
             "SECRET_KEY": secrets.token_hex(16),
@@ -57,7 +60,11 @@ class Stack:
 
     def _spawn(self, name: str, args: list[str], cwd: Path) -> None:
         self.log_dir.mkdir(parents=True, exist_ok=True)
-        log = open(self.log_dir / f"{name}-{self.port}.log", "w")  # noqa: SIM115
+        path = self.log_dir / f"{name}-{self.port}.log"
+        # Logs may hold what the redaction missed: readable by this user only (0600).
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        os.fchmod(fd, 0o600)
+        log = os.fdopen(fd, "w")
         self.procs.append(subprocess.Popen(args, cwd=cwd, env=self.env, stdout=log, stderr=subprocess.STDOUT))
 
     def start(self, timeout: float = 240.0) -> "Stack":
@@ -66,10 +73,9 @@ class Stack:
         if self.with_bot:
             self._spawn("actions", [str(ROOT / ".venv-bot/bin/python"), "-m", "rasa_sdk", "--actions",
                                     "actions", "--port", str(self.action_port)], ROOT / "bot")
-            self._spawn("rasa", [str(ROOT / ".venv-bot/bin/rasa"), "run", "--model", str(MODEL), "-i",
-                                 "127.0.0.1", "-p", str(self.rasa_port), "--enable-api", "--auth-token",
-                                 self.env["RASA_CHANNEL_TOKEN"], "--credentials", "credentials.yml",
-                                 "--endpoints", "endpoints.yml"], ROOT / "bot")
+            self._spawn("rasa", [str(ROOT / ".venv-bot/bin/python"), "scripts/launch.py", "--model", str(MODEL),
+                                 "-i", "127.0.0.1", "-p", str(self.rasa_port), "--credentials",
+                                 "credentials.yml", "--endpoints", "endpoints.yml"], ROOT / "bot")
         self._spawn("gateway", [str(ROOT / ".venv-api/bin/uvicorn"), "app.main:app", "--host", "127.0.0.1",
                                 "--port", str(self.port), "--no-access-log"], ROOT / "api")
         deadline = time.monotonic() + timeout

@@ -30,7 +30,7 @@ from app.conversations import retention
 from app.conversations.router import router as chat_router
 from app.core.headers import SecurityHeadersMiddleware
 from app.core.limits import BodyLimitMiddleware
-from app.core.logging import configure_logging
+from app.core.logging import configure_logging, route_paths
 from app.core.settings import get_settings
 from app.handoff import scheduler as handoff_scheduler
 from app.handoff.router import router as handoff_router
@@ -44,7 +44,8 @@ log = logging.getLogger(__name__)
 
 @asynccontextmanager
 async def lifespan(app: FastAPI):  # noqa: ANN201
-    configure_logging()
+    # Access lines keep only the words of these routes' paths (app.core.logging).
+    configure_logging(paths=route_paths(app.routes))
     settings = get_settings()
     get_detector().warm_up()
     # The danger screen's phrase lists load at start-up: a broken list stops the gateway

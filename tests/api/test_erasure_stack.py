@@ -105,7 +105,7 @@ def widget(stack: Stack, token: str, text: str) -> tuple[str, str]:
 
 def tracker(stack: Stack, conversation_id: str) -> str:
     r = httpx.get(f"http://127.0.0.1:{stack.rasa_port}/conversations/{conversation_id}/tracker",
-                  params={"token": stack.env["RASA_CHANNEL_TOKEN"]}, timeout=10)
+                  params={"token": stack.env["RASA_API_TOKEN"]}, timeout=10)
     assert r.status_code == 200, r.text
     return json.dumps(r.json(), ensure_ascii=False)
 

@@ -56,7 +56,7 @@ def status() -> str:
     settings = get_settings()
     try:
         resp = _http().get(f"{settings.rasa_url}/status", timeout=2.0,
-                           params={"token": settings.rasa_channel_token.get_secret_value()})
+                           params={"token": settings.rasa_api_token.get_secret_value()})
     except httpx.HTTPError:
         return "down"
     if resp.status_code == 200 and resp.json().get("model_file"):
@@ -72,7 +72,7 @@ def clear_form(conversation_id: str) -> None:
               {"event": "slot", "name": "requested_slot", "value": None}]
     try:
         _http().post(f"{settings.rasa_url}/conversations/{conversation_id}/tracker/events",
-                     params={"token": settings.rasa_channel_token.get_secret_value()},
+                     params={"token": settings.rasa_api_token.get_secret_value()},
                      json=events, timeout=2.0)
     except httpx.HTTPError:
         pass
@@ -88,7 +88,7 @@ def forget(conversation_id: str) -> bool:
     settings = get_settings()
     try:
         resp = _http().put(f"{settings.rasa_url}/conversations/{conversation_id}/tracker/events",
-                           params={"token": settings.rasa_channel_token.get_secret_value()}, json=[],
+                           params={"token": settings.rasa_api_token.get_secret_value()}, json=[],
                            timeout=min(5.0, settings.rasa_timeout_seconds))
     except httpx.HTTPError:
         log.warning("could not erase the conversation from Rasa's tracker store")
@@ -105,7 +105,7 @@ def offer_counsellor(conversation_id: str) -> None:
     settings = get_settings()
     try:
         _http().post(f"{settings.rasa_url}/conversations/{conversation_id}/tracker/events",
-                     params={"token": settings.rasa_channel_token.get_secret_value()},
+                     params={"token": settings.rasa_api_token.get_secret_value()},
                      json=[{"event": "slot", "name": "counsellor_offered", "value": True}], timeout=2.0)
     except httpx.HTTPError:
         log.warning("could not mark the counsellor offer in Rasa's tracker")

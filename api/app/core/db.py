@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from datetime import datetime, timezone
 from functools import lru_cache
@@ -53,11 +54,29 @@ def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
+def _private_file(path: Path) -> None:
+    """The database holds personal data: readable by the gateway's user only (0600). Created
+    empty (a valid SQLite database) before SQLite opens it; SQLite then gives its -wal and -shm
+    files the database file's mode. A file left readable by others (made before this rule) is
+    tightened, its -wal/-shm too."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+    except FileExistsError:
+        pass
+    for f in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        try:
+            if f.stat().st_mode & 0o077:
+                f.chmod(0o600)
+        except (FileNotFoundError, PermissionError):
+            pass
+
+
 def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
-        path = url.split("///", 1)[-1]
-        if path and path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        path = url.split("///", 1)[1].split("?", 1)[0] if "///" in url else ""
+        if path and path != ":memory:" and not path.startswith("file:"):
+            _private_file(Path(path))
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
 
         @event.listens_for(engine, "connect")

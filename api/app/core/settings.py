@@ -24,6 +24,9 @@ class Settings(BaseSettings):
     rasa_url: str = "http://127.0.0.1:5005"
     # Shared secrets between the gateway and the bot (channel webhook and NLG callback).
     rasa_channel_token: SecretStr = SecretStr(PLACEHOLDER)
+    # Rasa's HTTP API (health, tracker events, erasure): its own token, so the channel's
+    # token lets a message in and never reads a tracker (bot/scripts/launch.py).
+    rasa_api_token: SecretStr = SecretStr(PLACEHOLDER)
     nlg_token: SecretStr = SecretStr(PLACEHOLDER)
     rasa_timeout_seconds: float = 10.0
 
@@ -114,10 +117,12 @@ class Settings(BaseSettings):
     @model_validator(mode="after")
     def _refuse_placeholders_in_production(self) -> "Settings":
         if self.environment not in ("development", "test"):
-            for name in ("rasa_channel_token", "nlg_token", "secret_key", "internal_api_token",
-                         "twilio_auth_token"):
+            for name in ("rasa_channel_token", "rasa_api_token", "nlg_token", "secret_key",
+                         "internal_api_token", "twilio_auth_token"):
                 if getattr(self, name).get_secret_value() in ("", PLACEHOLDER):
                     raise ValueError(f"{name.upper()} must be set outside development")
+            if self.rasa_api_token.get_secret_value() == self.rasa_channel_token.get_secret_value():
+                raise ValueError("RASA_API_TOKEN must differ from RASA_CHANNEL_TOKEN")
         return self
 
     @property

@@ -26,7 +26,7 @@ from app.console.conversations.router import router as console_conversations_rou
 from app.console.pages.router import SignIn, sign_in_redirect
 from app.console.pages.router import assets as console_assets
 from app.console.pages.router import router as console_pages
-from app.conversations import retention
+from app.conversations import catch_up, retention
 from app.conversations.router import router as chat_router
 from app.core.headers import SecurityHeadersMiddleware
 from app.core.limits import BodyLimitMiddleware
@@ -56,7 +56,11 @@ async def lifespan(app: FastAPI):  # noqa: ANN201
                  if settings.scheduler_enabled else None)
     purge = asyncio.create_task(retention.loop()) if settings.scheduler_enabled else None
     handoffs = asyncio.create_task(handoff_scheduler.loop()) if settings.scheduler_enabled else None
+    late = (asyncio.create_task(catch_up.loop(settings.catch_up_interval_seconds))
+            if settings.scheduler_enabled else None)
     yield
+    if late is not None:
+        late.cancel()
     if handoffs is not None:
         handoffs.cancel()
     if purge is not None:
@@ -98,6 +102,14 @@ def create_app() -> FastAPI:
         return JSONResponse(status_code=503, headers={"Retry-After": "5"},
                             content={"detail": "the service is busy or its database is unreachable just now: "
                                                "please try again in a moment"})
+
+    @app.exception_handler(sa_exc.DataError)
+    async def _value_out_of_range(_: Request, exc: Exception) -> JSONResponse:
+        # The database refused a value (a number beyond its column, bytes it cannot store):
+        # the input's fault, whichever route let it through. The routes bound what they read
+        # (app.core.bounds); this is the last line, so a new route never answers a 500 for it.
+        log.warning("a value the database refused: %s", type(exc).__name__)
+        return JSONResponse(status_code=422, content={"detail": "a value is out of range"})
 
     app.include_router(chat_router)
     app.include_router(nlg_router)

@@ -4,7 +4,7 @@ from fastapi import APIRouter, Depends, Header, HTTPException, Request, Response
 from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
-from app.conversations import erasure, rasa, repository, tokens
+from app.conversations import erasure, queue, rasa, repository, tokens
 from app.conversations.models import Channel, Conversation, Direction
 from app.conversations.schemas import ChatHistory, ChatRequest, ChatResponse
 from app.conversations.service import handle_incoming
@@ -45,6 +45,8 @@ def _bearer(authorization: str | None) -> str | None:
 
 @router.post("/api/chat", response_model=ChatResponse,
              responses={**UNAUTHORIZED, 422: {"description": "Empty, non-text or over-long message"},
+                        429: {"description": "Too many messages of this conversation are waiting: not stored, "
+                                             "send it again after Retry-After"},
                         503: {"description": "The assistant is down; the message is stored"}})
 def chat(body: ChatRequest, request: Request, session: Session = Depends(get_session)):  # noqa: B008
     # API senders live in their own namespace ("api:"), apart from phone numbers ("tel:")
@@ -59,7 +61,11 @@ def chat(body: ChatRequest, request: Request, session: Session = Depends(get_ses
         raise HTTPException(status_code=401, detail=NEEDS_TOKEN)
     # Bookings the assistant makes for this conversation count against this client's limits.
     get_origins().remember(key, request.client.host if request.client else None)
-    reply = handle_incoming(session, key, Channel.web, body.text)
+    try:
+        reply = handle_incoming(session, key, Channel.web, body.text)
+    except queue.Backlog as exc:
+        return JSONResponse(status_code=429, headers={"Retry-After": str(exc.retry_after)}, content={
+            "detail": f"{exc}: this message was not stored, send it again in a few seconds"})
     token = None if reply.erased else tokens.issue(_secret(), reply.conversation.id)
     payload = {"messages": reply.messages, "language": reply.language, "token": token}
     if reply.unavailable:

@@ -8,9 +8,11 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlalchemy.exc import InvalidRequestError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import ObjectDeletedError
 
-from app.conversations import erasure, rasa, repository
+from app.conversations import erasure, queue, rasa, repository
 from app.conversations.models import (
     Channel,
     Conversation,
@@ -117,17 +119,65 @@ def tapped_label(session: Session, conv: Conversation, payload: str, label: str 
 
 def handle_incoming(session: Session, key: str, channel: Channel, text: str, *,
                     external_id: str | None = None, label: str | None = None,
-                    language: str | None = None) -> Reply:
+                    language: str | None = None, defer_when_full: bool = False) -> Reply:
     """``label``: the title of the quick reply tapped (``text`` is its payload);
-    ``language``: a language the person picked in the client's interface."""
+    ``language``: a language the person picked in the client's interface.
+
+    Raises queue.Backlog, before storing anything, when too many messages of this
+    conversation are waiting (the API and the widget answer 429), unless
+    ``defer_when_full`` (Twilio): the message is then stored and answered later."""
+    lines = queue.get_queue()
     conv = repository.get_or_create(session, key, channel)
-    inbound = repository.add_message(session, conv, Direction.inbound, text, channel=channel,
-                                     status=MessageStatus.received, language=conv.language,
-                                     external_id=external_id, label=tapped_label(session, conv, text, label))
-    conv.last_user_message_at = utcnow()
-    # Stored before anything else can fail: the user's words are never lost.
+    with lines.arrival(key, defer_when_full=defer_when_full) as arrival:
+        inbound = repository.add_message(session, conv, Direction.inbound, text, channel=channel,
+                                         status=MessageStatus.unanswered if arrival.deferred
+                                         else MessageStatus.received, language=conv.language,
+                                         external_id=external_id,
+                                         label=tapped_label(session, conv, text, label))
+        session.flush()
+        if not arrival.deferred:
+            lines.register(key, inbound.id)
+    message_id = inbound.id
+    try:
+        conv.last_user_message_at = utcnow()
+        # Stored before anything else can fail: the user's words are never lost.
+        session.commit()
+    except BaseException:
+        lines.done(key, message_id)
+        raise
+    if arrival.deferred:
+        log.warning("a conversation's backlog is full: a message is stored and will be answered later")
+        return Reply(conversation=conv, language=conv.language)
+    if screen(text).danger:
+        # Danger never waits in line: 112 and a person, at once.
+        try:
+            return answer(session, conv, inbound, chosen=language)
+        finally:
+            lines.done(key, message_id)
+    with lines.turn(key, message_id) as ready:
+        # The messages before this one were answered meanwhile (other sessions): read
+        # the conversation as they left it.
+        try:
+            session.refresh(conv)
+            session.refresh(inbound)
+            # End the read at once: on SQLite every transaction holds the write lock
+            # (core/db.py), which must not stay held while Rasa thinks.
+            session.commit()
+        except (ObjectDeletedError, InvalidRequestError):
+            # Erased on request by a message before this one: this one went with it.
+            session.rollback()
+            return Reply(conversation=conv, language=None, erased=True)
+        if not ready:
+            return _unavailable(session, conv, inbound, conv.language)
+        return answer(session, conv, inbound, chosen=language)
+
+
+def _unavailable(session: Session, conv: Conversation, inbound: Message, language: str | None) -> Reply:
+    inbound.status = MessageStatus.unanswered
+    reply = Reply(conversation=conv, language=language, unavailable=True)
+    reply.messages = [render("service_unavailable", language).as_dict()]
     session.commit()
-    return answer(session, conv, inbound, chosen=language)
+    return reply
 
 
 def _danger_reply(session: Session, conv: Conversation, inbound: Message, screening: Any,
@@ -161,7 +211,7 @@ def _gateway_reply(session: Session, conv: Conversation, inbound: Message, key: 
 def _erase(session: Session, conv: Conversation) -> Reply:
     """The confirmed erasure: the reply is given, never stored (nothing of them is kept)."""
     language = conv.language
-    cancelled = erasure.erase(session, conv, utcnow(), door="conversation")
+    cancelled = erasure.erase(session, conv, utcnow())  # the door: the conversation's channel
     session.commit()
     log.info("conversation erased on request (%d upcoming appointments cancelled)", cancelled)
     rasa.forget(conv.id)
@@ -242,12 +292,8 @@ def answer(session: Session, conv: Conversation, inbound: Message, chosen: str |
         else:
             rendered = _ask_rasa(conv, text, language)
     except rasa.RasaUnavailable as exc:
-        log.warning("rasa unavailable for conversation %s: %s", conv.id, exc)
-        inbound.status = MessageStatus.unanswered
-        reply.unavailable = True
-        reply.messages = [render("service_unavailable", language).as_dict()]
-        session.commit()
-        return reply
+        log.warning("rasa unavailable: %s (the message is kept, answered when Rasa is back)", exc)
+        return _unavailable(session, conv, inbound, language)
 
     if how != "switch" and is_long(text) and conv.handoff_state == HandoffState.bot:
         # A long message (often a story, often distress) deserves more than one FAQ line:

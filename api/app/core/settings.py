@@ -83,6 +83,10 @@ class Settings(BaseSettings):
     # Booking limits, whatever the door (public API, widget, chat): a person (phone number
     # or conversation) holds at most this many upcoming appointments; bookings per client
     # address and per conversation per hour. A person booking normally never meets them.
+    # Messages left unanswered while Rasa was down are answered when it is back, if they
+    # are not older than this (conversations.catch_up); older ones are left to counsellors.
+    unanswered_max_age_minutes: int = Field(default=60, ge=0, le=7 * 24 * 60)
+    catch_up_interval_seconds: float = Field(default=15.0, gt=0, le=3600)
     max_upcoming_appointments: int = Field(default=2, ge=1, le=50)
     bookings_per_client_per_hour: int = Field(default=6, ge=1, le=10_000)
     bookings_per_conversation_per_hour: int = Field(default=3, ge=1, le=1000)

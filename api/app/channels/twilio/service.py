@@ -98,7 +98,10 @@ def _process(session: Session, inbound: Inbound, handoff: Handoff) -> Result:
 
     event.listen(session, "pending_to_persistent", collect)
     try:
-        reply = handle_incoming(session, inbound.key, inbound.channel, inbound.text, external_id=inbound.sid)
+        # Twilio never gets a 429: beyond the conversation's backlog the message is stored
+        # and answered later (conversations.catch_up, through the outbox).
+        reply = handle_incoming(session, inbound.key, inbound.channel, inbound.text, external_id=inbound.sid,
+                                defer_when_full=True)
     except Exception as exc:
         if not handoff.stored.is_set():
             if isinstance(exc, IntegrityError):

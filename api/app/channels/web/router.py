@@ -29,7 +29,7 @@ from app.channels.web.schemas import (
     WidgetReply,
     WidgetSession,
 )
-from app.conversations import erasure, rasa
+from app.conversations import erasure, queue, rasa
 from app.conversations import repository as conversations
 from app.conversations.models import Channel
 from app.conversations.service import handle_incoming
@@ -82,8 +82,13 @@ def post_message(body: WidgetMessageRequest, request: Request,
     # Bookings the assistant makes for this conversation count against this client's
     # limits: fresh widget tokens do not reset them.
     get_origins().remember(identity.key, request.client.host if request.client else None)
-    reply = handle_incoming(session, identity.key, Channel.web, body.text, label=body.label,
-                            language=body.language)
+    try:
+        reply = handle_incoming(session, identity.key, Channel.web, body.text, label=body.label,
+                                language=body.language)
+    except queue.Backlog as exc:
+        # Not stored: the widget keeps the text in the box and the person sends it again.
+        return JSONResponse(status_code=429, headers={"Retry-After": str(exc.retry_after)}, content={
+            "detail": f"{exc}: this message was not stored, send it again in a few seconds"})
     token = _refreshed(identity)
     if reply.erased:
         # Erased on request: the goodbye is not stored, and the widget gets a new

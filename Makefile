@@ -17,7 +17,7 @@ BOT_SOURCES := $(shell find bot/data bot/domain bot/components -type f 2>/dev/nu
 export PYTHONPATH := $(CURDIR)/bot:$(CURDIR)/api
 export RASA_TELEMETRY_ENABLED := false
 
-.PHONY: help install run test test-api test-bot test-browser validate train domain bench lint clean chromium
+.PHONY: help install run test test-api test-bot test-browser validate train domain bench lint clean chromium audit
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-14s %s\n", $$1, $$2}'
@@ -71,6 +71,9 @@ test: install chromium $(MODEL) test-api test-browser test-bot ## Every suite
 
 bench: install $(MODEL) ## Benchmarks (NLU accuracy and language detection, latency, booking)
 	bash scripts/bench.sh
+
+audit: $(API_VENV)/.installed $(BOT_VENV)/.installed ## pip-audit both environments (allowlist: tools/audit-allowlist.txt); not in make test
+	$(API_PY) tools/audit.py
 
 lint: $(API_VENV)/.installed ## ruff
 	$(API_VENV)/bin/ruff check api tests bench bot/actions

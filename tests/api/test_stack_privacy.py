@@ -110,3 +110,17 @@ def test_a_booking_leaves_no_reference_id_phone_or_text_in_any_log(stack: Stack)
                        "prendre un rendez-vous", "privacy-logs"):
             assert secret not in text, (name, secret)
         assert not UUID.search(text), (name, UUID.search(text).group(0))
+
+
+def test_the_launcher_refuses_a_token_on_the_command_line_or_the_channels_token(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    sys.path.insert(0, str(ROOT / "bot" / "scripts"))
+    from launch import rasa_argv
+
+    monkeypatch.setenv("RASA_CHANNEL_TOKEN", "channel-token")
+    assert rasa_argv(["-p", "5005"], "api-token") == ["rasa", "run", "-p", "5005", "--enable-api",
+                                                      "--auth-token=api-token"]
+    for args, token in ((["--auth-token", "x"], "api-token"), (["--auth-token=x"], "api-token"),
+                        ([], ""), ([], "channel-token")):
+        with pytest.raises(SystemExit):
+            rasa_argv(args, token)

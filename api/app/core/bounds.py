@@ -11,12 +11,15 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from typing import Annotated
 
+from fastapi import Path
 from pydantic import AfterValidator
 
 EARLIEST = date(2000, 1, 1)
 LATEST = date(2100, 12, 31)
 # Ids are INTEGER columns: 32 bits on PostgreSQL, which refuses a larger parameter.
 MAX_ID = 2**31 - 1
+# A row id in a URL path (/api/console/counsellors/{account_id}): a 422 beyond the column's range.
+RowId = Annotated[int, Path(ge=1, le=MAX_ID)]
 _DATE_OR_TIME = "use a date (2026-11-27) or a date and time (2026-11-27T13:00:00+01:00)"
 
 

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from app.console.accounts import service as accounts
 from app.console.accounts.models import Counsellor, Role
 from app.console.auth import Principal, clear_cookie, require_admin, require_counsellor, set_cookie
+from app.core.bounds import RowId
 from app.core.db import get_session, utcnow
 from app.core.settings import get_settings
 
@@ -195,7 +196,7 @@ def create_counsellor(body: AccountIn, admin: Admin, session: SessionDep) -> dic
 
 
 @router.patch("/counsellors/{account_id}", response_model=AccountOut, responses=AUTH)
-def update_counsellor(account_id: int, body: AccountPatch, admin: Admin, session: SessionDep) -> dict[str, Any]:
+def update_counsellor(account_id: RowId, body: AccountPatch, admin: Admin, session: SessionDep) -> dict[str, Any]:
     account = session.get(Counsellor, account_id)
     if account is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "no such account")
@@ -223,7 +224,7 @@ def update_counsellor(account_id: int, body: AccountPatch, admin: Admin, session
 
 @router.post("/counsellors/{account_id}/unlock", status_code=204, responses=AUTH,
              summary="Clear the login delay of an account")
-def unlock_counsellor(account_id: int, admin: Admin, session: SessionDep) -> Response:
+def unlock_counsellor(account_id: RowId, admin: Admin, session: SessionDep) -> Response:
     account = session.get(Counsellor, account_id)
     if account is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "no such account")

@@ -29,7 +29,7 @@ from app.console.appointments.schemas import (
 )
 from app.console.accounts import service as accounts
 from app.console.auth import require_counsellor
-from app.core.bounds import ServiceDate
+from app.core.bounds import RowId, ServiceDate
 from app.core.db import get_session
 from app.core.facts import get_facts
 
@@ -139,5 +139,5 @@ def list_home_visits(session: SessionDep,
 @router.patch("/home-visits/{visit_id}", response_model=ConsoleHomeVisit,
               responses={404: {"model": ErrorOut, "description": "No such request"}},
               summary="Confirm or decline a home-visit request")
-def decide_home_visit(visit_id: int, body: HomeVisitDecision, session: SessionDep, now: Now) -> ConsoleHomeVisit:
+def decide_home_visit(visit_id: RowId, body: HomeVisitDecision, session: SessionDep, now: Now) -> ConsoleHomeVisit:
     return _home_visit(console.decide_home_visit(session, visit_id, body.status, now))

@@ -343,7 +343,7 @@ def send_phrase(conversation_id: str, body: PhraseIn, me: Me, session: SessionDe
 
 
 class FlagIn(BaseModel):
-    message_id: int
+    message_id: int = Field(ge=1, le=bounds.MAX_ID)
     category: Category | None = Field(default=None, description="For a missed danger message: what it was")
 
 

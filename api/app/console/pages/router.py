@@ -17,6 +17,7 @@ from urllib.parse import quote
 
 import yaml
 from fastapi import APIRouter, Depends, HTTPException, Request, status
+from fastapi import Path as PathParam
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from sqlalchemy import select
@@ -33,6 +34,7 @@ from app.console.auth import Principal, authenticate
 from app.console.conversations import router as conversations
 from app.console.phrasebook import PHRASES
 from app.conversations import repository
+from app.core.bounds import RowId
 from app.core.db import get_session, utcnow
 from app.i18n.catalogue import LANGUAGES, RTL, load_catalogue, render
 from app.safety.screen import Category
@@ -243,7 +245,7 @@ SHOWN_INLINE = ("image/", "audio/", "video/")
 
 
 @router.get("/media/{message_id}/{index}")
-def media(message_id: int, index: int, me: Me, session: SessionDep) -> Response:
+def media(message_id: RowId, index: Annotated[int, PathParam(ge=0, le=99)], me: Me, session: SessionDep) -> Response:
     """A photo or voice note a user sent, fetched from Twilio with the account's
     credentials (Twilio's media URLs need them) and passed to the signed-in counsellor.
     Only URLs under the configured Twilio API are fetched: a stored URL is never a way

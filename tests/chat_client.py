@@ -37,12 +37,14 @@ def send(server: Any, sender: str, text: str, timeout: float = 30, **extra: Any)
     else:
         r = server.post("/api/chat", json=body)
     if r.headers.get("content-type", "").startswith("application/json") and r.status_code in (200, 503):
-        token = r.json().get("token")
+        body = r.json()
+        token = body.get("token")
         tokens = _tokens(server)
         if token:
             tokens[sender] = token
-        else:  # erased on request: the next message starts a new conversation
-            tokens.pop(sender, None)
+        elif r.status_code == 200 and "token" in body:
+            tokens.pop(sender, None)  # erased on request: the next message starts a new conversation
+        # A 503 without a token (the database was down, nothing stored) changes nothing.
     return r
 
 

@@ -104,6 +104,21 @@ class Stack:
                 p.kill()
         self.procs.clear()
 
+    def stop_bot(self) -> None:
+        """Kill Rasa and the action server (a crash, for the fault test); the gateway stays."""
+        for p in [p for p in self.procs if p.args[1] in ("-m", "scripts/launch.py")]:
+            p.kill()
+            p.wait(timeout=15)
+            self.procs.remove(p)
+
+    def start_bot(self) -> None:
+        """Start Rasa and the action server again (they take about a minute to be ready)."""
+        self._spawn("actions", [str(ROOT / ".venv-bot/bin/python"), "-m", "rasa_sdk", "--actions",
+                                "actions", "--port", str(self.action_port)], ROOT / "bot")
+        self._spawn("rasa", [str(ROOT / ".venv-bot/bin/python"), "scripts/launch.py", "--model", str(MODEL),
+                             "-i", "127.0.0.1", "-p", str(self.rasa_port), "--credentials",
+                             "credentials.yml", "--endpoints", "endpoints.yml"], ROOT / "bot")
+
     def log_tail(self, name: str = "gateway", lines: int = 80) -> str:
         """The end of one process's log, for a failing test's message (CI keeps no files)."""
         path = self.log_dir / f"{name}-{self.port}.log"

@@ -37,6 +37,7 @@ def run_once(now: datetime | None = None) -> int:
     answered = 0
     session = get_sessionmaker()()
     try:
+        _requeue_stale(session, now, lines)
         rows = session.execute(
             select(Message.id, Message.conversation_id)
             .join(Conversation, Conversation.id == Message.conversation_id)
@@ -81,6 +82,24 @@ def run_once(now: datetime | None = None) -> int:
         return answered
     finally:
         session.close()
+
+
+def _requeue_stale(session, now: datetime, lines: queue.MemoryQueue) -> None:  # noqa: ANN001
+    """A message stored, then left 'received' (the database or the process failed while it
+    was being answered) and in no line: it is unanswered."""
+    cutoff = now - timedelta(seconds=get_settings().stale_received_seconds)
+    rows = session.execute(
+        select(Message.id, Conversation.key).join(Conversation, Conversation.id == Message.conversation_id)
+        .where(Message.direction == Direction.inbound, Message.status == MessageStatus.received,
+               Message.created_at < cutoff, Message.created_at >= now - timedelta(
+                   minutes=get_settings().unanswered_max_age_minutes))
+        .limit(BATCH)).all()
+    for message_id, key in rows:
+        if not lines.is_pending(key, message_id):
+            session.execute(update(Message).where(Message.id == message_id,
+                                                  Message.status == MessageStatus.received)
+                            .values(status=MessageStatus.unanswered))
+    session.commit()
 
 
 async def loop(interval_seconds: float = 15.0) -> None:

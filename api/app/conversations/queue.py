@@ -114,6 +114,11 @@ class MemoryQueue:
         finally:
             self.done(key, message_id)
 
+    def is_pending(self, key: str, message_id: int) -> bool:
+        with self._lock:
+            line = self._lines.get(key)
+            return bool(line and message_id in line.pending)
+
     def waiting(self, key: str) -> int:
         with self._lock:
             line = self._lines.get(key)

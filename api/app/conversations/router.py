@@ -1,11 +1,16 @@
 from __future__ import annotations
 
+import hashlib
+import json
+import logging
+
 from fastapi import APIRouter, Depends, Header, HTTPException, Request, Response
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.conversations import erasure, queue, rasa, repository, tokens
-from app.conversations.models import Channel, Conversation, Direction
+from app.conversations.models import Channel, Conversation, Direction, MessageStatus
 from app.conversations.schemas import ChatHistory, ChatRequest, ChatResponse
 from app.conversations.service import handle_incoming
 from app.core.db import get_session, utcnow
@@ -13,6 +18,7 @@ from app.core.ratelimit import get_origins
 from app.core.settings import get_settings
 
 router = APIRouter(tags=["chat"])
+log = logging.getLogger(__name__)
 
 UNAUTHORIZED = {401: {"description": "A later message without the conversation's token, or a wrong token"}}
 NEEDS_TOKEN = ("this conversation already exists: send the token returned with its first answer "
@@ -53,6 +59,11 @@ def chat(body: ChatRequest, request: Request, session: Session = Depends(get_ses
     # and the widget's signed conversations ("web:w-"). Inside it, the sender name only
     # starts a conversation; every later message needs the token the first one returned.
     key = f"api:{body.sender}"
+    external = _external_id(body.sender, body.client_message_id)
+    if external is not None:
+        replayed = _replay(session, key, external)
+        if replayed is not None:
+            return replayed
     if body.token is not None:
         if _owned(session, body.sender, body.token) is None:
             raise HTTPException(status_code=401, detail="this conversation no longer exists (erased or "
@@ -61,11 +72,30 @@ def chat(body: ChatRequest, request: Request, session: Session = Depends(get_ses
         raise HTTPException(status_code=401, detail=NEEDS_TOKEN)
     # Bookings the assistant makes for this conversation count against this client's limits.
     get_origins().remember(key, request.client.host if request.client else None)
+    stored: list[str] = []
     try:
-        reply = handle_incoming(session, key, Channel.web, body.text)
+        reply = handle_incoming(session, key, Channel.web, body.text, on_stored=stored.append,
+                                external_id=external)
+    except IntegrityError:
+        # The same client_message_id, sent twice at once: the other request stored it.
+        session.rollback()
+        replayed = _replay(session, key, external) if external is not None else None
+        if replayed is None:
+            raise
+        return replayed
     except queue.Backlog as exc:
         return JSONResponse(status_code=429, headers={"Retry-After": str(exc.retry_after)}, content={
             "detail": f"{exc}: this message was not stored, send it again in a few seconds"})
+    except Exception:
+        if not stored:
+            raise  # nothing stored: the client sends it again (the 503 says so)
+        # Stored, then the database or something else failed: the message is kept and will
+        # be answered; the client must not send it again, and needs the token to go on
+        # (a first message whose answer was lost would otherwise lock its sender out).
+        log.exception("answering a stored message failed")
+        return JSONResponse(status_code=503, headers={"Retry-After": "5"}, content={
+            "detail": "The assistant is temporarily unavailable. Your message has been saved.",
+            "messages": [], "language": None, "token": tokens.issue(_secret(), stored[0])})
     token = None if reply.erased else tokens.issue(_secret(), reply.conversation.id)
     payload = {"messages": reply.messages, "language": reply.language, "token": token}
     if reply.unavailable:
@@ -73,6 +103,39 @@ def chat(body: ChatRequest, request: Request, session: Session = Depends(get_ses
             "detail": "The assistant is temporarily unavailable. Your message has been saved.",
             **payload})
     return payload
+
+
+def _external_id(sender: str, client_message_id: str | None) -> str | None:
+    """The stored key of a client's message id: unique per sender, 64 characters at most."""
+    if not client_message_id:
+        return None
+    digest = hashlib.sha256(f"{sender}\n{client_message_id}".encode()).hexdigest()[:48]
+    return f"api:{digest}"
+
+
+def _replay(session: Session, key: str, external: str) -> JSONResponse | None:
+    """A message sent again (its answer was lost): never stored twice. Its answers if it
+    has been answered, else 503 'saved'; the token either way."""
+    msg = repository.get_by_external_id(session, external)
+    if msg is None:
+        return None
+    conv = repository.get_by_id(session, msg.conversation_id)
+    if conv is None or conv.key != key:
+        return None
+    token = tokens.issue(_secret(), conv.id)
+    later = [m for m in repository.history(session, conv) if m.id > msg.id]
+    answers = []
+    for m in later:
+        if m.direction == Direction.inbound:
+            break
+        answers.append({"text": m.text, "buttons": json.loads(m.buttons) if m.buttons else [],
+                        "kind": str(m.kind) if m.kind else "bot"})
+    if msg.status == MessageStatus.answered or answers:
+        return JSONResponse(status_code=200, content={"messages": answers, "language": conv.language,
+                                                      "token": token})
+    return JSONResponse(status_code=503, headers={"Retry-After": "5"}, content={
+        "detail": "The assistant is temporarily unavailable. Your message has been saved.",
+        "messages": [], "language": conv.language, "token": token})
 
 
 @router.get("/api/chat/{sender}", response_model=ChatHistory,

@@ -32,6 +32,11 @@ class ChatRequest(BaseModel):
     sender: StrictStr = Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_.:+\-]+$",
                               description="The web client's conversation id (letters, digits, _.:-)")
     text: MessageText = Field(description="The user's message, 1 to 2,000 characters")
+    client_message_id: StrictStr | None = Field(
+        default=None, min_length=8, max_length=64, pattern=r"^[A-Za-z0-9_.:\-]+$",
+        description="Optional, chosen by the client (a random uuid), the same on every retry of one "
+                    "message: a message sent again after a lost answer is stored once, and its answer "
+                    "(or 503 'saved' while it is being answered) and the token come back")
     token: StrictStr | None = Field(default=None, max_length=128,
                                     description="The token returned with the conversation's first answer: "
                                                 "required for every later message (a sender alone never "

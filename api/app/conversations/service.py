@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -119,7 +120,8 @@ def tapped_label(session: Session, conv: Conversation, payload: str, label: str 
 
 def handle_incoming(session: Session, key: str, channel: Channel, text: str, *,
                     external_id: str | None = None, label: str | None = None,
-                    language: str | None = None, defer_when_full: bool = False) -> Reply:
+                    language: str | None = None, defer_when_full: bool = False,
+                    on_stored: Callable[[str], None] | None = None) -> Reply:
     """``label``: the title of the quick reply tapped (``text`` is its payload);
     ``language``: a language the person picked in the client's interface.
 
@@ -145,6 +147,8 @@ def handle_incoming(session: Session, key: str, channel: Channel, text: str, *,
     except BaseException:
         lines.done(key, message_id)
         raise
+    if on_stored is not None:
+        on_stored(conv.id)  # the caller can say "saved" even if what follows fails
     if arrival.deferred:
         log.warning("a conversation's backlog is full: a message is stored and will be answered later")
         return Reply(conversation=conv, language=conv.language)

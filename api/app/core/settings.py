@@ -87,6 +87,9 @@ class Settings(BaseSettings):
     # are not older than this (conversations.catch_up); older ones are left to counsellors.
     unanswered_max_age_minutes: int = Field(default=60, ge=0, le=7 * 24 * 60)
     catch_up_interval_seconds: float = Field(default=15.0, gt=0, le=3600)
+    # A message still 'received' this long after it was stored, and in no line, was being
+    # answered when something failed: the catch-up answers it.
+    stale_received_seconds: float = Field(default=180.0, gt=0, le=86400)
     max_upcoming_appointments: int = Field(default=2, ge=1, le=50)
     bookings_per_client_per_hour: int = Field(default=6, ge=1, le=10_000)
     bookings_per_conversation_per_hour: int = Field(default=3, ge=1, le=1000)

@@ -148,12 +148,16 @@ def becomes_known(stack: Stack, person: Person) -> None:
     assert r.status_code == 201, r.text
     # The web conversation's id: the one that booked with this number (the console shows it
     # to counsellors through the appointment's reference; the database says it here).
+    from app.core import crypto
+    from app.core.settings import Settings
     from sqlalchemy import create_engine, text
 
+    # The number is stored encrypted, found by its keyed hash (the stack's key).
+    found_by = crypto.phone_hash(person.phone, Settings(environment="test", secret_key=stack.env["SECRET_KEY"]))
     engine = create_engine(stack.database_url)
     with engine.connect() as conn:
         person.web_conversation = conn.execute(text(
-            "SELECT conversation_id FROM appointment WHERE contact_phone = :p"), {"p": person.phone}).scalar_one()
+            "SELECT conversation_id FROM appointment WHERE contact_phone_hash = :h"), {"h": found_by}).scalar_one()
     engine.dispose()
     # The search finds the person before the erasure, everywhere it looks.
     raw = database_bytes(stack)

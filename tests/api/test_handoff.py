@@ -445,7 +445,9 @@ def test_idle_counsellor_conversation_goes_back_and_urgent_cases_realert(client,
     get_settings.cache_clear()
     chat(client, "idle", "I want to kill myself")
     conv_id = conv_of(session, "idle").id
-    on_call = session.scalars(select(Conversation).where(Conversation.key == "tel:+32470999999")).one_or_none()
+    from app.conversations.repository import get_by_key
+
+    on_call = get_by_key(session, "tel:+32470999999")
     alerts = session.scalars(select(Message).where(Message.conversation_id == on_call.id)).all() if on_call else []
     # Outside the permanences or with nobody signed in, the on-call person is texted,
     # neutrally (no words of the user's).

@@ -65,6 +65,9 @@ def test_console_pages_keep_their_own_policy(client) -> None:
 def test_no_docs_outside_development(base_env: None, app_db: str, monkeypatch, environment: str) -> None:
     monkeypatch.setenv("ENVIRONMENT", environment)
     monkeypatch.setenv("TWILIO_AUTH_TOKEN", "a-real-looking-token")
+    monkeypatch.setenv("RASA_API_TOKEN", "a-rasa-api-token-distinct-from-the-channel")
+    monkeypatch.setenv("PHONE_ENCRYPTION_KEYS", "Zm9yLXRlc3RzLW9ubHktbm90LWEtcmVhbC1rZXktISE=")
+    monkeypatch.setenv("PHONE_HASH_KEY", "for-tests-only-not-a-real-hash-key-000")
     clear_caches()
     from app.main import create_app
 

@@ -83,7 +83,9 @@ def stored(session) -> list[Message]:
 
 
 def conversation(session, number: str = NUMBER) -> Conversation | None:
-    stmt = select(Conversation).where(Conversation.key == f"tel:{number}").execution_options(**FRESH)
+    from app.conversations.repository import stored_key
+
+    stmt = select(Conversation).where(Conversation.key == stored_key(f"tel:{number}")).execution_options(**FRESH)
     conv = session.scalars(stmt).one_or_none()
     session.commit()
     return conv

@@ -123,9 +123,16 @@ def queue_row(page: Page, conversation_id: str):
 
 def conversation_id_of(stack: Stack, key_prefix: str) -> str:
     from app.conversations.models import Conversation
+    from app.core import crypto
     from app.core.db import make_engine
+    from app.core.settings import Settings
     from sqlalchemy import select
     from sqlalchemy.orm import Session
+
+    if key_prefix.startswith("tel:+"):  # a phone conversation's key is its number's keyed hash
+        stack_settings = Settings(environment="test", secret_key=stack.env["SECRET_KEY"],
+                                  phone_hash_key=stack.env.get("PHONE_HASH_KEY"))
+        key_prefix = crypto.phone_key(key_prefix.removeprefix("tel:"), stack_settings)
 
     engine = make_engine(stack.database_url)
     deadline = time.monotonic() + 20

@@ -10,9 +10,10 @@ import datetime as dt
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, Integer, String, text
+from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
+from app.core.crypto import EncryptedPhone
 from app.core.db import Base, UTCDateTime, utcnow
 
 
@@ -55,7 +56,9 @@ class Appointment(Base):
     seat: Mapped[int] = mapped_column(Integer)
     status: Mapped[AppointmentStatus] = mapped_column(String(16), default=AppointmentStatus.booked)
     first_name: Mapped[str] = mapped_column(String(40))
-    contact_phone: Mapped[str | None] = mapped_column(String(16))  # E.164
+    # E.164, encrypted (app/core/crypto.py), found by its keyed hash; read it as contact_phone.
+    contact_phone_enc: Mapped[str | None] = mapped_column(Text)
+    contact_phone_hash: Mapped[str | None] = mapped_column(String(64), index=True)
     conversation_id: Mapped[str | None] = mapped_column(
         ForeignKey("conversation.id", ondelete="SET NULL"), index=True)
     language: Mapped[str] = mapped_column(String(2))
@@ -68,6 +71,8 @@ class Appointment(Base):
     reminder_claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     reminder_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
+    contact_phone = EncryptedPhone("contact_phone_enc", "contact_phone_hash")
+
 
 class HomeVisitRequest(Base):
     __tablename__ = "home_visit_request"
@@ -79,12 +84,15 @@ class HomeVisitRequest(Base):
     conversation_id: Mapped[str | None] = mapped_column(
         ForeignKey("conversation.id", ondelete="SET NULL"), index=True)
     first_name: Mapped[str] = mapped_column(String(40))
-    contact_phone: Mapped[str | None] = mapped_column(String(16))
+    contact_phone_enc: Mapped[str | None] = mapped_column(Text)
+    contact_phone_hash: Mapped[str | None] = mapped_column(String(64), index=True)
     language: Mapped[str] = mapped_column(String(2))
     note: Mapped[str | None] = mapped_column(String(300))
     status: Mapped[HomeVisitStatus] = mapped_column(String(16), default=HomeVisitStatus.requested)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    contact_phone = EncryptedPhone("contact_phone_enc", "contact_phone_hash")
 
 
 class ClosureDay(Base):

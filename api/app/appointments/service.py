@@ -38,6 +38,7 @@ from app.appointments.schedule import (
     slots_between,
 )
 from app.conversations.models import Conversation
+from app.core.crypto import phone_hash
 from app.core.facts import Facts, get_facts
 from app.core.settings import get_settings
 from app.i18n.catalogue import FALLBACK
@@ -241,10 +242,11 @@ def _replay(existing: Appointment, request: BookingRequest) -> tuple[Appointment
 
 def phone_from_conversation(conv: Conversation | None) -> str | None:
     """Users on SMS or WhatsApp are not asked for the number they write from."""
-    if conv is None or not conv.key.startswith(TEL_PREFIX):
+    number = conv.phone if conv is not None and conv.key.startswith(TEL_PREFIX) else None
+    if not number:
         return None
     try:
-        return normalise_phone(conv.key.removeprefix(TEL_PREFIX))
+        return normalise_phone(number)
     except ValueError:
         return None
 
@@ -294,7 +296,7 @@ def _check_quota(session: Session, phone: str | None, conversation_id: str | Non
     schedule with one number or one conversation."""
     who = []
     if phone:
-        who.append(Appointment.contact_phone == phone)
+        who.append(Appointment.contact_phone_hash == phone_hash(phone))
     if conversation_id:
         who.append(Appointment.conversation_id == conversation_id)
     if not who:

@@ -6,7 +6,7 @@ console.
 What one erasure reaches (the README's "Erasure" section says what it does not):
 
 - the person's conversations: the one erased and, when it is a phone conversation
-  ("tel:+32..."), the web and API conversations that booked an appointment or asked
+  ("tel:h:<hash>"), the web and API conversations that booked an appointment or asked
   for a home visit with that phone number (the person gave their number there); a
   web conversation never reaches a phone conversation (typing a number proves nothing);
 - in each: every message (the outbox's queued rows are messages too), the counsellors'
@@ -42,6 +42,7 @@ from app.appointments.parse import fold
 from app.console.accounts.models import ConsoleEvent, ConversationNote
 from app.conversations import rasa, repository
 from app.conversations.models import Channel, Conversation, ErasureRecord, Message
+from app.core.crypto import phone_hash
 from app.core.db import checkpoint_wal
 from app.core.settings import get_settings
 from app.safety.models import SafetyFlag
@@ -87,7 +88,7 @@ def _theirs(session: Session, conv: Conversation):  # noqa: ANN202
     phone = _phone(conv)
     where = Appointment.conversation_id == conv.id
     if phone:
-        where = or_(where, Appointment.contact_phone == phone)
+        where = or_(where, Appointment.contact_phone_hash == phone_hash(phone))
     return select(Appointment).where(where)
 
 
@@ -144,7 +145,7 @@ def reached_conversations(session: Session, conv: Conversation) -> list[Conversa
     ids: set[str] = set()
     for model in (Appointment, HomeVisitRequest):
         ids.update(session.scalars(select(model.conversation_id).where(
-            model.contact_phone == phone, model.conversation_id.is_not(None))))
+            model.contact_phone_hash == phone_hash(phone), model.conversation_id.is_not(None))))
     ids.discard(conv.id)
     for other_id in sorted(ids):
         other = session.get(Conversation, other_id)
@@ -171,7 +172,7 @@ def erase_person(session: Session, conv: Conversation, now: datetime, *, door: s
     # Appointments: booked in those conversations or with that number.
     appt_where = Appointment.conversation_id.in_(ids)
     if phone:
-        appt_where = or_(appt_where, Appointment.contact_phone == phone)
+        appt_where = or_(appt_where, Appointment.contact_phone_hash == phone_hash(phone))
     for appt in session.scalars(select(Appointment).where(appt_where)).all():
         if appt.status == AppointmentStatus.booked and appt.starts_at > now:
             appt.status, appt.cancelled_at = AppointmentStatus.cancelled, now
@@ -186,7 +187,7 @@ def erase_person(session: Session, conv: Conversation, now: datetime, *, door: s
     # deleted; a decided one stays in the team's history, anonymised.
     visit_where = HomeVisitRequest.conversation_id.in_(ids)
     if phone:
-        visit_where = or_(visit_where, HomeVisitRequest.contact_phone == phone)
+        visit_where = or_(visit_where, HomeVisitRequest.contact_phone_hash == phone_hash(phone))
     for visit in session.scalars(select(HomeVisitRequest).where(visit_where)).all():
         if visit.status == HomeVisitStatus.requested:
             session.delete(visit)

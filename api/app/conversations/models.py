@@ -5,8 +5,9 @@ from datetime import datetime
 from enum import StrEnum
 
 from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
+from app.core.crypto import PHONE_KEY_PREFIX, EncryptedPhone, phone_key
 from app.core.db import Base, UTCDateTime, utcnow
 
 
@@ -52,8 +53,11 @@ class Conversation(Base):
     __tablename__ = "conversation"
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=lambda: str(uuid.uuid4()))
-    # "web:<client id>" or "tel:<E.164 number>": web ids can never collide with phone numbers.
+    # "web:<client id>", "api:<sender>" or, for a phone number, "tel:h:<keyed hash>": web
+    # ids never collide with phone numbers, and the number itself is only in phone_enc.
     key: Mapped[str] = mapped_column(String(160), unique=True)
+    # SMS/WhatsApp: the number, encrypted (app/core/crypto.py); read it as `phone`.
+    phone_enc: Mapped[str | None] = mapped_column(Text)
     channel: Mapped[Channel] = mapped_column(String(16))
     language: Mapped[str | None] = mapped_column(String(2))
     awaiting_language: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -84,10 +88,25 @@ class Conversation(Base):
         back_populates="conversation", cascade="all, delete-orphan", order_by="Message.id", lazy="raise"
     )
 
+    phone = EncryptedPhone("phone_enc")
+
+    @validates("key")
+    def _hide_phone(self, _name: str, key: str) -> str:
+        """A key given as "tel:<number>" (Twilio's sender, the on-call number) is stored as
+        its keyed hash, the number encrypted beside it: no path stores it in clear."""
+        if key.startswith("tel:") and not key.startswith(PHONE_KEY_PREFIX):
+            number = key.removeprefix("tel:")
+            self.phone = number
+            return phone_key(number)
+        return key
+
 
 class Message(Base):
     __tablename__ = "message"
-    __table_args__ = (Index("ix_message_conversation_id_id", "conversation_id", "id"),)
+    # AUTOINCREMENT on SQLite: a deleted highest id is never given again (status callbacks
+    # and live streams find rows by id). PostgreSQL's sequences never reuse one anyway.
+    __table_args__ = (Index("ix_message_conversation_id_id", "conversation_id", "id"),
+                      {"sqlite_autoincrement": True})
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     conversation_id: Mapped[str] = mapped_column(ForeignKey("conversation.id", ondelete="CASCADE"))

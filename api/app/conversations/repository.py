@@ -8,10 +8,19 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.conversations.models import Channel, Conversation, Direction, Message, MessageStatus
+from app.core.crypto import PHONE_KEY_PREFIX, phone_key
+
+
+def stored_key(key: str) -> str:
+    """The key a conversation is stored under: a phone number's ("tel:+32...", as Twilio
+    gives it) is its keyed hash ("tel:h:..."); every other key is itself."""
+    if key.startswith("tel:") and not key.startswith(PHONE_KEY_PREFIX):
+        return phone_key(key.removeprefix("tel:"))
+    return key
 
 
 def get_by_key(session: Session, key: str) -> Conversation | None:
-    return session.scalars(select(Conversation).where(Conversation.key == key)).one_or_none()
+    return session.scalars(select(Conversation).where(Conversation.key == stored_key(key))).one_or_none()
 
 
 def get_by_id(session: Session, conversation_id: str) -> Conversation | None:

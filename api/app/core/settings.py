@@ -121,6 +121,12 @@ class Settings(BaseSettings):
     handoff_counsellor_idle_minutes: float = Field(default=20.0, gt=0)
     handoff_interval_seconds: float = 30.0
 
+    # Phone numbers at rest (app/core/crypto.py): Fernet keys, comma-separated, newest
+    # first (rotation: README, "Phone numbers at rest"), and the HMAC key of the lookups.
+    # Derived from SECRET_KEY in development and test when unset; required elsewhere.
+    phone_encryption_keys: SecretStr | None = None
+    phone_hash_key: SecretStr | None = None
+
     @model_validator(mode="after")
     def _refuse_placeholders_in_production(self) -> "Settings":
         if self.environment not in ("development", "test"):
@@ -130,6 +136,19 @@ class Settings(BaseSettings):
                     raise ValueError(f"{name.upper()} must be set outside development")
             if self.rasa_api_token.get_secret_value() == self.rasa_channel_token.get_secret_value():
                 raise ValueError("RASA_API_TOKEN must differ from RASA_CHANNEL_TOKEN")
+        return self
+
+    @model_validator(mode="after")
+    def _phone_keys(self) -> "Settings":
+        if self.environment not in ("development", "test"):
+            for name in ("phone_encryption_keys", "phone_hash_key"):
+                value = getattr(self, name)
+                if value is None or value.get_secret_value().strip() in ("", PLACEHOLDER):
+                    raise ValueError(f"{name.upper()} must be set outside development "
+                                     "(README, 'Phone numbers at rest')")
+        from app.core import crypto  # the key formats are the crypto module's business
+
+        crypto.check(self)
         return self
 
     @property

@@ -49,7 +49,10 @@ def window_open(conv: Conversation, now: datetime) -> bool:
 
 
 def build_request(msg: Message, conv: Conversation, settings: Settings, now: datetime) -> TwilioRequest:
-    number = conv.key.removeprefix(TEL_PREFIX)
+    # Decrypted here, where the message leaves for Twilio, and nowhere else.
+    number = conv.phone
+    if not number:
+        raise NotSendable("not sent: the conversation's phone number cannot be decrypted (PHONE_ENCRYPTION_KEYS)")
     if Channel(msg.channel) is Channel.whatsapp:
         if not settings.twilio_whatsapp_number:
             raise NotSendable("not sent: TWILIO_WHATSAPP_NUMBER is not set")

@@ -186,6 +186,12 @@ def test_a_tapped_quick_reply_is_stored_with_its_label_and_history_shows_the_lab
     assert (inbound.text, inbound.label) == ("2", "2. Legal")  # the payload is what the bot gets
     texts = [m["text"] for m in client.get("/api/widget/history", params={"token": token}).json()["messages"]]
     assert texts[-1] == "2. Legal"
+    # The counsellors' transcript shows it too, with the payload the assistant got.
+    from app.console.conversations.router import transcript_data
+
+    shown = [m["text"] for m in transcript_data(session, conv)["messages"] if m["direction"] == "in"]
+    session.commit()
+    assert shown[-1] == "2. Legal (2)"
 
 
 def test_a_label_the_assistant_did_not_offer_is_not_kept(client, session) -> None:

@@ -163,7 +163,9 @@ def queue_items(session: Session, language: str | None = None) -> list[dict[str,
 def transcript_data(session: Session, conv: Conversation) -> dict[str, Any]:
     names, spoken = _names(session), _spoken(session)
     flagged = set(session.scalars(select(SafetyFlag.message_id).where(SafetyFlag.conversation_id == conv.id)))
-    messages = [{"id": m.id, "direction": str(m.direction), "kind": m.kind, "text": m.text, "language": m.language,
+    # A tapped quick reply shows as the person saw it, with the payload the assistant got.
+    messages = [{"id": m.id, "direction": str(m.direction), "kind": m.kind,
+                 "text": f"{m.label} ({m.text})" if m.label else m.text, "language": m.language,
                  "understood": m.intent, "counsellor": names.get(m.counsellor_id) if m.counsellor_id else None,
                  "media": json.loads(m.media) if m.media else [], "created_at": m.created_at,
                  "flagged": m.id in flagged}

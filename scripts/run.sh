@@ -18,7 +18,16 @@ export RASA_CHANNEL_TOKEN=${RASA_CHANNEL_TOKEN:-$(rand)}
 export RASA_API_TOKEN=${RASA_API_TOKEN:-$(rand)}
 export NLG_TOKEN=${NLG_TOKEN:-$(rand)}
 export INTERNAL_API_TOKEN=${INTERNAL_API_TOKEN:-$(rand)}
-export SECRET_KEY=${SECRET_KEY:-$(rand)}
+# SECRET_KEY signs the widget's and API clients' tokens and, in development, derives the
+# phone-number keys: kept across runs (var/secret-key, 0600) so that a restart loses
+# neither the conversations nor the numbers stored before it.
+mkdir -p var
+if [ -z "${SECRET_KEY:-}" ]; then
+    [ -s var/secret-key ] || rand > var/secret-key
+    chmod 600 var/secret-key
+    SECRET_KEY=$(cat var/secret-key)
+fi
+export SECRET_KEY
 export GATEWAY_URL="http://127.0.0.1:$PORT"
 export ACTION_SERVER_URL="http://127.0.0.1:$ACTION_PORT"
 export RASA_URL="http://127.0.0.1:$RASA_PORT"

@@ -133,14 +133,15 @@ def test_every_message_is_stored_and_answered_exactly_once_through_faults(privat
                 time.sleep(1.0)  # a person's pace, so the stream spans every fault
 
         def chaos() -> None:
+            # Both faults fall inside the stream (each client sends for 9 s or more).
             time.sleep(2)
+            stack.stop_bot()       # Rasa and the action server crash ...
+            time.sleep(1)
+            stack.start_bot()      # ... and come back (about a minute to load the model)
+            time.sleep(1)
             private_pg.stop()      # the database goes away ...
             time.sleep(5)
             private_pg.start()     # ... and comes back
-            time.sleep(3)
-            stack.stop_bot()       # Rasa and the action server crash
-            time.sleep(3)
-            stack.start_bot()      # ... and come back (a minute to load the model)
 
         threads = [threading.Thread(target=client, args=(n,)) for n in range(CONVERSATIONS)]
         threads.append(threading.Thread(target=chaos))

@@ -17,7 +17,7 @@ BOT_SOURCES := $(shell find bot/data bot/domain bot/components -type f 2>/dev/nu
 export PYTHONPATH := $(CURDIR)/bot:$(CURDIR)/api
 export RASA_TELEMETRY_ENABLED := false
 
-.PHONY: help install run test test-api test-bot test-browser validate train domain bench lint clean chromium audit
+.PHONY: help install run test test-api test-bot test-browser validate train domain bench lint clean chromium audit compose-tool
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-14s %s\n", $$1, $$2}'
@@ -38,6 +38,13 @@ $(API_VENV)/.installed: api/requirements.txt
 chromium: ## Install Debian's Chromium for the browser tests (needs root)
 	@command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-core >/dev/null; }
 
+# No container engine is needed: tests/api/test_compose.py validates docker-compose.yml with
+# `docker-compose config`. Without root or apt-get this only says so, and the test skips.
+compose-tool: ## Install Debian's docker-compose to validate docker-compose.yml (needs root, else the test skips)
+	@command -v docker-compose >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null \
+	  && apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends docker-compose >/dev/null 2>&1; } \
+	  || echo "docker-compose not installed (needs root and apt-get): tests/api/test_compose.py will skip"
+
 install: $(BOT_VENV)/.installed $(API_VENV)/.installed ## Create both environments
 
 domain: $(BOT_VENV)/.installed ## Regenerate bot/domain/_responses.yml from the English catalogue
@@ -57,7 +64,7 @@ run: install $(MODEL) ## Start Rasa, the action server and the gateway on localh
 validate: $(BOT_VENV)/.installed ## rasa data validate
 	cd bot && ../$(RASA) data validate --domain domain --data data --config config.yml
 
-test-api: $(API_VENV)/.installed chromium ## Gateway tests (SQLite and PostgreSQL) and end-to-end tests on the real stack
+test-api: $(API_VENV)/.installed chromium compose-tool ## Gateway tests (SQLite and PostgreSQL) and end-to-end tests on the real stack
 	cd api && ../$(API_PY) -m pytest ../tests/api -q
 
 test-browser: $(API_VENV)/.installed chromium ## Widget tests in headless Chromium

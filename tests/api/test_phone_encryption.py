@@ -121,6 +121,9 @@ def test_the_database_holds_no_phone_number_in_clear(twilio_env, api, db, tw, ap
     assert r.status_code == 201, r.text
     assert tw.post(api, SMS, tw.inbound(NUMBER, "bonjour, c'est Amina")).status_code == 200
     assert tw.post(api, "/webhooks/twilio/whatsapp", tw.inbound(NUMBER, "merci", channel="whatsapp")).status_code == 200
+    # A number typed in a message (and read back in the transcript as typed).
+    typed = "ou appelez ma soeur au 0478 56 34 12 svp"
+    assert tw.post(api, SMS, tw.inbound(NUMBER, typed)).status_code == 200
     staff = repository.get_or_create(db, f"tel:{ON_CALL}", Channel.sms)
     outbox.queue_message(db, staff, "Urgent case waiting", channel=Channel.sms)
     db.commit()
@@ -130,6 +133,9 @@ def test_the_database_holds_no_phone_number_in_clear(twilio_env, api, db, tw, ap
     conv = repository.get_by_key(db, f"tel:{NUMBER}")
     assert conv is not None and conv.phone == NUMBER and conv.key.startswith("tel:h:")
     assert repository.get_by_key(db, f"tel:{ON_CALL}").phone == ON_CALL
+    from app.conversations.models import Message
+
+    assert typed in db.scalars(sa.select(Message.text)).all()  # read back as typed
     appt = db.scalars(sa.select(Appointment).where(Appointment.reference == reference)).one()
     assert appt.contact_phone == NUMBER
     assert db.scalars(sa.select(HomeVisitRequest)).one().contact_phone == NUMBER

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from app.core.crypto import PHONE_KEY_PREFIX, EncryptedPhone, phone_key
 from app.core.db import Base, UTCDateTime, utcnow
+from app.core.sealed_text import SealedText
 
 
 class Channel(StrEnum):
@@ -61,7 +62,7 @@ class Conversation(Base):
     channel: Mapped[Channel] = mapped_column(String(16))
     language: Mapped[str | None] = mapped_column(String(2))
     awaiting_language: Mapped[bool] = mapped_column(Boolean, default=False)
-    pending_text: Mapped[str | None] = mapped_column(Text)
+    pending_text: Mapped[str | None] = mapped_column(SealedText())
     opted_out: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     last_user_message_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
@@ -112,7 +113,7 @@ class Message(Base):
     conversation_id: Mapped[str] = mapped_column(ForeignKey("conversation.id", ondelete="CASCADE"))
     direction: Mapped[Direction] = mapped_column(String(3))
     channel: Mapped[Channel] = mapped_column(String(16))
-    text: Mapped[str] = mapped_column(Text)
+    text: Mapped[str] = mapped_column(SealedText())  # phone numbers in it stored encrypted
     # Inbound, a quick reply tapped in the widget: text is the payload the assistant got,
     # label the button's title the person saw and tapped (what their history shows).
     label: Mapped[str | None] = mapped_column(String(200))

@@ -60,6 +60,19 @@ def rotate(session: Session) -> Outcome:
         else:
             row.key = crypto.phone_key(number)
         outcome.rotated += 1
+    # Numbers inside texts (app.core.sealed_text): read open, written back sealed with
+    # the newest key.
+    from sqlalchemy.orm.attributes import flag_modified
+
+    from app.console.accounts.models import ConversationNote
+    from app.conversations.models import Message
+    from app.core.sealed_text import OPEN
+
+    for model, attribute in ((Message, "text"), (Conversation, "pending_text"), (ConversationNote, "text")):
+        column = getattr(model, attribute)
+        for row in session.scalars(select(model).where(column.contains(OPEN))):
+            flag_modified(row, attribute)
+            outcome.rotated += 1
     session.flush()
     return outcome
 

@@ -15,10 +15,13 @@ import threading
 from collections import Counter
 from collections.abc import Sequence
 from functools import lru_cache
+from typing import Any
 
 from fastapi import HTTPException, status
-from fastapi.responses import StreamingResponse
-from starlette.types import Receive, Scope, Send
+from sse_starlette import EventSourceResponse, ServerSentEvent
+from starlette.types import Message, Receive, Scope, Send
+
+from app.core.settings import get_settings
 
 PER_TOKEN = 3     # open streams of one conversation (widget) or one console session
 PER_ADDRESS = 20  # open streams from one client address
@@ -79,17 +82,37 @@ def open_stream(kind: str, token_key: str, address: str | None) -> Lease:
     return lease
 
 
-class LeasedStreamingResponse(StreamingResponse):
-    """A streaming response that gives its lease back when it ends, however it ends
-    (finished, client gone, server stopping): the generator's own ``finally`` may run
-    late, when the generator is collected, this one runs when the response does."""
+def _keep_alive() -> ServerSentEvent:
+    # A comment line: keeps proxies from closing an idle connection.
+    return ServerSentEvent(comment="keep-alive", sep="\n")
 
-    def __init__(self, *args: object, lease: Lease, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+
+class LeasedEventSourceResponse(EventSourceResponse):
+    """Server-sent events (sse-starlette: event formatting, keep-alive pings, the end of
+    the stream when the client leaves or the server is asked to stop, so an open tab
+    never holds up a restart) that give the lease back when the response ends, however
+    it ends: the generator's own ``finally`` may run late, when the generator is
+    collected, this one runs when the response does."""
+
+    def __init__(self, content: Any, *, lease: Lease, **kwargs: Any) -> None:
+        # "\n" between lines, as every EventSource and our tests read them.
+        super().__init__(content, sep="\n", ping=get_settings().widget_heartbeat_seconds,
+                         ping_message_factory=_keep_alive, **kwargs)
         self.lease = lease
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        ended = False
+
+        async def tracked(message: Message) -> None:
+            nonlocal ended
+            ended = ended or (message["type"] == "http.response.body" and not message.get("more_body", False))
+            await send(message)
+
         try:
-            await super().__call__(scope, receive, send)
+            await super().__call__(scope, receive, tracked)
+            if not ended:
+                # A stream stopped for a server shutdown is cancelled mid-body: end it
+                # cleanly, or the server logs "returned without completing response".
+                await send({"type": "http.response.body", "body": b"", "more_body": False})
         finally:
             self.lease.release()

@@ -157,7 +157,7 @@ def delete_conversation(token: str = Query(default=""), session: Session = Depen
 async def events(request: Request, token: str = Query(default=""),
                  after: int | None = Query(default=None, ge=0, le=bounds.MAX_ID,
                                            description="Send messages after this id (default: only new ones)"),
-                 last_event_id: str | None = Header(default=None, max_length=40)) -> streams.LeasedStreamingResponse:
+                 last_event_id: str | None = Header(default=None, max_length=40)) -> streams.LeasedEventSourceResponse:
     identity = identify(token)
     # On a reconnection the browser says where it stopped; that wins over the URL's
     # `after`. The browser only echoes ids this stream sent: anything else is refused.
@@ -173,12 +173,7 @@ async def events(request: Request, token: str = Query(default=""),
         start = await run_in_threadpool(push.last_id, identity.key)
     # A few streams per conversation, a few dozen per address (429 beyond).
     lease = streams.open_stream("widget", identity.key, request.client.host if request.client else None)
-    return streams.LeasedStreamingResponse(
-        push.stream(identity.key, start, get_settings()),
-        lease=lease,
-        media_type="text/event-stream",
-        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
-    )
+    return streams.LeasedEventSourceResponse(push.stream(identity.key, start, get_settings()), lease=lease)
 
 
 @pages.get("/widget.js")

@@ -13,7 +13,6 @@ from datetime import time as dt_time
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Request, status
-from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
@@ -420,32 +419,27 @@ def _last_event_id() -> int:
         return session.scalar(select(func.max(ConsoleEvent.id))) or 0
 
 
-async def _stream(request: Request, start: int) -> AsyncIterator[str]:
+async def _stream(start: int) -> AsyncIterator[dict[str, Any]]:
+    # The response ends the stream when the client leaves or the server stops, and pings.
     settings = get_settings()
-    last, started, beat = start, time.monotonic(), time.monotonic()
-    yield "retry: 2000\n\n"
+    last, started = start, time.monotonic()
+    yield {"retry": 2000}
     while time.monotonic() - started < settings.widget_stream_seconds:
-        if await request.is_disconnected():
-            return
         for item in await run_in_threadpool(_events_after, last):
             last = item["id"]
-            yield f"id: {last}\nevent: {item['kind']}\ndata: {json.dumps(item)}\n\n"
-        if time.monotonic() - beat > settings.widget_heartbeat_seconds:
-            beat = time.monotonic()
-            yield ": keep-alive\n\n"
+            yield {"id": str(last), "event": item["kind"], "data": json.dumps(item)}
         await asyncio.sleep(settings.widget_poll_seconds)
 
 
 @router.get("/events", responses={200: {"content": {"text/event-stream": {}},
                                         "description": "Server-sent events: waiting, urgent, alert, danger, taken, "
                                                        "released, closed, message, replied, updated, erased"}})
-async def events(request: Request, me: Me,
-                 last_event_id: Annotated[str | None, Header(max_length=20)] = None) -> StreamingResponse:
+async def events(request: Request, me: Me, last_event_id: Annotated[str | None, Header(max_length=20)] = None,
+                 ) -> streams.LeasedEventSourceResponse:
     # An id out of range (ids are INTEGERs) starts from now, as a non-number always did.
     start = bounds.small_int(last_event_id)
     if start is None:
         start = await run_in_threadpool(_last_event_id)
     # A few streams per console session, a few dozen per address (429 beyond).
     lease = streams.open_stream("console", str(me.session.id), request.client.host if request.client else None)
-    return streams.LeasedStreamingResponse(_stream(request, start), lease=lease, media_type="text/event-stream",
-                                           headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+    return streams.LeasedEventSourceResponse(_stream(start), lease=lease)

@@ -12,7 +12,11 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
+
+import holidays
+from dateutil.easter import easter as easter_sunday  # noqa: F401  (Gregorian Easter, kept for callers)
 
 from app.core.facts import Facts
 
@@ -63,35 +67,25 @@ class Slot:
 
 # --- Belgian public holidays ----------------------------------------------------------
 
-def easter_sunday(year: int) -> date:
-    """Gregorian Easter (the anonymous "Meeus/Jones/Butcher" computus)."""
-    a, b, c = year % 19, year // 100, year % 100
-    d, e = b // 4, b % 4
-    f = (b + 8) // 25
-    g = (b - f + 1) // 3
-    h = (19 * a + b - d - g + 15) % 30
-    i, k = c // 4, c % 4
-    l_ = (32 + 2 * e + 2 * i - h - k) % 7
-    m = (a + 11 * h + 22 * l_) // 451
-    month, day = divmod(h + l_ - 7 * m + 114, 31)
-    return date(year, month, day + 1)
+# The package's English names as the console and the booking messages have always said
+# them; its two Sunday feasts (Easter Sunday, Whit Sunday) are left out: they are not
+# among Belgium's ten legal holidays, and Sundays are closed anyway.
+_NAMES = {"Labor Day": "Labour Day", "Pentecost Monday": "Whit Monday", "National Day": "Belgian National Day"}
+_SUNDAY_FEASTS = {"Easter Sunday", "Pentecost"}
+
+
+@lru_cache(maxsize=64)
+def _legal_holidays(year: int) -> tuple[tuple[date, str], ...]:
+    found = holidays.country_holidays("BE", years=year, language="en_US")
+    named = ((day, [_NAMES.get(part, part) for part in name.split("; ") if part not in _SUNDAY_FEASTS])
+             for day, name in sorted(found.items()))
+    return tuple((day, "; ".join(parts)) for day, parts in named if parts)
 
 
 def belgian_holidays(year: int) -> dict[date, str]:
-    """The ten legal public holidays; the service is closed on each of them."""
-    easter = easter_sunday(year)
-    return {
-        date(year, 1, 1): "New Year's Day",
-        easter + timedelta(days=1): "Easter Monday",
-        date(year, 5, 1): "Labour Day",
-        easter + timedelta(days=39): "Ascension Day",
-        easter + timedelta(days=50): "Whit Monday",
-        date(year, 7, 21): "Belgian National Day",
-        date(year, 8, 15): "Assumption Day",
-        date(year, 11, 1): "All Saints' Day",
-        date(year, 11, 11): "Armistice Day",
-        date(year, 12, 25): "Christmas Day",
-    }
+    """The ten legal public holidays (the ``holidays`` package's Belgian calendar); the
+    service is closed on each of them."""
+    return dict(_legal_holidays(year))
 
 
 def closed_reason(day: date, closures: Mapping[date, str]) -> str | None:

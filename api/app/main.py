@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from redis import RedisError
 from sqlalchemy import exc as sa_exc
 
 from app.appointments import scheduler as reminder_scheduler
@@ -28,6 +29,7 @@ from app.console.pages.router import assets as console_assets
 from app.console.pages.router import router as console_pages
 from app.conversations import catch_up, retention
 from app.conversations.router import router as chat_router
+from app.core import bus
 from app.core.headers import SecurityHeadersMiddleware
 from app.core.limits import BodyLimitMiddleware
 from app.core.logging import configure_logging, route_paths
@@ -78,6 +80,9 @@ def create_app() -> FastAPI:
     # The interactive docs and the schema are for developers: on a public gateway they
     # are a map for attackers and /docs loads a CDN script. Tests read app.openapi().
     docs = get_settings().environment == "development"
+    # Every committed outbound message and console event wakes the streams waiting for
+    # it, in this process or (with REDIS_URL) any other.
+    bus.install()
     app = FastAPI(title="Hirondelle assistant gateway", version="1.0.0", lifespan=lifespan,
                   docs_url="/docs" if docs else None, redoc_url="/redoc" if docs else None,
                   openapi_url="/openapi.json" if docs else None)
@@ -94,11 +99,12 @@ def create_app() -> FastAPI:
 
     @app.exception_handler(sa_exc.OperationalError)
     @app.exception_handler(sa_exc.TimeoutError)
+    @app.exception_handler(RedisError)
     async def _database_unavailable(_: Request, exc: Exception) -> JSONResponse:
         # The database is down, full (too many connections) or every pooled connection is
         # busy: a clear, retryable answer instead of a bare 500. Only the type is logged
         # (a driver message can quote parameters, that is user data).
-        log.error("database unavailable: %s", type(exc).__name__)
+        log.error("database or Redis unavailable: %s", type(exc).__name__)
         return JSONResponse(status_code=503, headers={"Retry-After": "5"},
                             content={"detail": "the service is busy or its database is unreachable just now: "
                                                "please try again in a moment"})

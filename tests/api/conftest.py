@@ -18,11 +18,21 @@ POSTGRES_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://p
 
 
 def clear_caches() -> None:
-    from app.core import db, facts, ratelimit, settings
+    from app.conversations import queue
+    from app.core import bus, db, facts, ratelimit, redis_client, settings, streams
 
     settings.get_settings.cache_clear()
     ratelimit.get_limiter.cache_clear()
     ratelimit.get_origins.cache_clear()
+    # The Redis-backed state (REDIS_URL) is per test, as the settings are.
+    if bus.get_bus.cache_info().currsize:
+        bus.get_bus().close()
+    bus.get_bus.cache_clear()
+    if queue.get_queue.cache_info().currsize and isinstance(queue.get_queue(), queue.RedisQueue):
+        queue.get_queue().close()
+    queue.get_queue.cache_clear()
+    streams.get_stream_slots.cache_clear()
+    redis_client.get_redis.cache_clear()
     facts.get_facts.cache_clear()
     if db.get_engine.cache_info().currsize:
         db.get_engine().dispose()

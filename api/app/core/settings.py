@@ -51,6 +51,19 @@ class Settings(BaseSettings):
     widget_stream_seconds: float = 300.0
     retention_days: int = 180
 
+    # Several gateway processes (app/core/redis_client.py): with REDIS_URL set, the
+    # per-conversation queue, the rate limits, the event-stream caps and the pushes to
+    # open streams are shared through Redis; empty keeps them in this process's memory
+    # (one process: `make run`, the tests). Keys start with REDIS_PREFIX.
+    redis_url: SecretStr = SecretStr("")
+    redis_prefix: str = "hirondelle:"
+    # A message waiting in its conversation's line holds a lease, renewed by its process;
+    # a process that dies stops renewing and its messages leave the line this long after.
+    queue_lease_seconds: float = Field(default=30.0, ge=2, le=600)
+    # With pushes through Redis, an open stream still reads the database this often, in
+    # case a notification was lost (Redis restarting): a safety net, not the way messages come.
+    push_fallback_seconds: float = Field(default=10.0, gt=0, le=300)
+
     # Twilio (issue 4)
     twilio_account_sid: str = "AC00000000000000000000000000000000"
     twilio_auth_token: SecretStr = SecretStr(PLACEHOLDER)

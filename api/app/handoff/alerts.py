@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from app.channels import outbox
@@ -51,9 +51,18 @@ def realert_waiting(session: Session, now: datetime) -> int:
     delay = timedelta(minutes=get_settings().urgent_realert_minutes)
     rows = session.scalars(select(Conversation).where(
         Conversation.urgent.is_(True), Conversation.handoff_state == HandoffState.waiting,
-        Conversation.last_alert_at.is_not(None), Conversation.last_alert_at <= now - delay))
+        Conversation.last_alert_at.is_not(None), Conversation.last_alert_at <= now - delay)).all()
     count = 0
     for conv in rows:
+        # Claimed with one conditional UPDATE: with several gateway processes, each
+        # scheduler sees the same overdue case, and only one raises the alert again.
+        claimed = session.execute(
+            update(Conversation).where(Conversation.id == conv.id, Conversation.urgent.is_(True),
+                                       Conversation.handoff_state == HandoffState.waiting,
+                                       Conversation.last_alert_at == conv.last_alert_at)
+            .values(last_alert_at=now).execution_options(synchronize_session=False))
+        if claimed.rowcount != 1:
+            continue
         conv.last_alert_at = now
         event(session, "alert", conv, urgent=True)
         _sms_on_call(session, conv, "on_call_realert")

@@ -56,6 +56,14 @@ def opening(session: Session, now: datetime) -> tuple[bool, datetime | None]:
     return open_now, None
 
 
+def ended_at(session: Session, at: datetime) -> str:
+    """The end of the permanence open at ``at`` (a name for it: the same in every process)."""
+    day = at.astimezone(ZoneInfo(get_facts().timezone)).date()
+    closures = appointments.closures_between(session, day, day)
+    ends = [b for a, b in _spans(day, closures) if a <= at < b]
+    return max(ends).isoformat() if ends else at.isoformat(timespec="minutes")
+
+
 def availability(session: Session, now: datetime) -> Availability:
     open_now, next_open = opening(session, now)
     online = len(online_counsellors(session, get_settings(), now))

@@ -14,11 +14,12 @@ from sqlalchemy.orm import Session
 from app.console.accounts import service as accounts
 from app.console.accounts.models import ConsoleEvent, ConsoleSession
 from app.conversations.models import Conversation, HandoffState, MessageKind
+from app.core import once
 from app.core.db import get_sessionmaker, utcnow
 from app.core.settings import get_settings
 from app.handoff import alerts
 from app.handoff import service as handoff
-from app.handoff.availability import availability, opening
+from app.handoff.availability import availability, ended_at, opening
 
 log = logging.getLogger("app.handoff")
 EVENT_RETENTION = timedelta(days=2)
@@ -48,6 +49,9 @@ def permanence_ended(session: Session, now: datetime, interval: timedelta) -> in
     open_before, _ = opening(session, now - interval)
     if open_now or not open_before:
         return 0
+    # Every gateway process's scheduler sees this end within one interval: one tells.
+    if not once.claim(f"permanence-ended:{ended_at(session, now - interval)}"):
+        return 0
     count = 0
     avail = availability(session, now)
     for conv in session.scalars(select(Conversation).where(Conversation.handoff_state == HandoffState.taken)):
@@ -74,7 +78,7 @@ async def loop() -> None:
         await asyncio.sleep(interval.total_seconds())
         try:
             await asyncio.to_thread(_run_once, interval)
-        except Exception:  # noqa: BLE001 - the loop must survive a database outage
+        except Exception:
             log.exception("handoff scheduler tick failed")
 
 

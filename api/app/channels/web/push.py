@@ -1,10 +1,12 @@
 """Server-sent events: later messages to a widget conversation (a counsellor's reply
 after a handoff, a reminder), pushed as they are stored.
 
-Each stream polls the database for the conversation's outbound messages with an id
-above the last one sent. Polling sees every writer (the bot's replies, the console,
-the scheduler) without any of them having to publish anything, and one indexed
-query per stream per second is cheap at the service's scale. The browser's
+Each stream reads the database for the conversation's outbound messages with an id
+above the last one sent, when the bus (app.core.bus) says one was committed: every
+writer (the bot's replies, the console, the scheduler), in any gateway process when
+Redis is configured, announces it through a session hook, without code of its own. A
+slow fallback read (WIDGET_POLL_SECONDS in memory, PUSH_FALLBACK_SECONDS with Redis)
+covers a notification lost on the way. The browser's
 EventSource reconnects on its own with Last-Event-ID, so a stream may end at any time
 without losing a message. The response (sse-starlette, ``streams.LeasedEventSourceResponse``)
 formats the events, sends the keep-alive pings, and ends the stream when the client
@@ -13,7 +15,6 @@ leaves or the server stops.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import time
 from collections.abc import AsyncIterator
@@ -22,7 +23,9 @@ from typing import Any
 from starlette.concurrency import run_in_threadpool
 
 from app.channels.web import repository
+from app.core import bus
 from app.core.db import get_sessionmaker
+from app.core.redis_client import get_redis
 from app.core.settings import Settings
 
 # Tells EventSource how long to wait before reconnecting (milliseconds).
@@ -47,13 +50,27 @@ def format_event(message: dict[str, Any]) -> dict[str, str]:
     return {"id": str(message["id"]), "data": json.dumps(message, ensure_ascii=False)}
 
 
-async def stream(key: str, after_id: int, settings: Settings) -> AsyncIterator[dict[str, Any]]:
+def fallback_seconds(settings: Settings) -> float:
+    """How often a stream reads the database without being told to: in one process every
+    writer notifies it at once, with Redis a notification can be lost (Redis restarting)."""
+    return settings.push_fallback_seconds if get_redis() is not None else settings.widget_poll_seconds
+
+
+async def stream(key: str, after_id: int, settings: Settings,
+                 notifications: bus.MemoryBus | None = None) -> AsyncIterator[dict[str, Any]]:
+    """The conversation's outbound messages after ``after_id``, read when the bus says one
+    was committed (by any writer, in any gateway process) or after the fallback delay."""
     started = time.monotonic()
-    yield {"retry": RETRY_MS}
-    while True:
-        for message in await run_in_threadpool(_fetch, key, after_id):
-            after_id = message["id"]
-            yield format_event(message)
-        if time.monotonic() - started >= settings.widget_stream_seconds:
-            return
-        await asyncio.sleep(settings.widget_poll_seconds)
+    signal = bus.Signal(notifications or bus.get_bus(), bus.conversation_topic(key))
+    try:
+        yield {"retry": RETRY_MS}
+        while True:
+            for message in await run_in_threadpool(_fetch, key, after_id):
+                after_id = message["id"]
+                yield format_event(message)
+            left = settings.widget_stream_seconds - (time.monotonic() - started)
+            if left <= 0:
+                return
+            await signal.wait(min(left, fallback_seconds(settings)))
+    finally:
+        signal.close()

@@ -4,7 +4,6 @@ changes. Conversations are addressed by opaque ids, never by phone numbers."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import time
 from collections.abc import AsyncIterator
@@ -25,7 +24,8 @@ from app.console.auth import Principal, require_admin, require_counsellor
 from app.conversations import erasure, repository
 from app.conversations.models import Conversation, Direction, HandoffState, Message
 from app.conversations.schemas import MessageText
-from app.core import bounds, streams
+from app.channels.web import push
+from app.core import bounds, bus, streams
 from app.core.db import get_session, get_sessionmaker, utcnow
 from app.core.settings import get_settings
 from app.console.phrasebook import PHRASES, PhraseChoice, PhraseError, render_phrase
@@ -423,12 +423,18 @@ async def _stream(start: int) -> AsyncIterator[dict[str, Any]]:
     # The response ends the stream when the client leaves or the server stops, and pings.
     settings = get_settings()
     last, started = start, time.monotonic()
-    yield {"retry": 2000}
-    while time.monotonic() - started < settings.widget_stream_seconds:
-        for item in await run_in_threadpool(_events_after, last):
-            last = item["id"]
-            yield {"id": str(last), "event": item["kind"], "data": json.dumps(item)}
-        await asyncio.sleep(settings.widget_poll_seconds)
+    # Woken by the bus when a console event is committed (in any gateway process, with
+    # Redis), with a slow fallback read (channels.web.push.fallback_seconds).
+    signal = bus.Signal(bus.get_bus(), bus.CONSOLE)
+    try:
+        yield {"retry": 2000}
+        while (left := settings.widget_stream_seconds - (time.monotonic() - started)) > 0:
+            for item in await run_in_threadpool(_events_after, last):
+                last = item["id"]
+                yield {"id": str(last), "event": item["kind"], "data": json.dumps(item)}
+            await signal.wait(min(left, push.fallback_seconds(settings)))
+    finally:
+        signal.close()
 
 
 @router.get("/events", responses={200: {"content": {"text/event-stream": {}},

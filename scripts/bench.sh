@@ -5,5 +5,6 @@ export PYTHONPATH="$PWD/bot:$PWD/api" RASA_TELEMETRY_ENABLED=false
 echo "== NLU intent accuracy (held-out) =="; .venv-bot/bin/python bench/nlu.py
 echo "== Danger screen: recall (dev and sealed sets), false alarms =="; .venv-api/bin/python bench/safety.py
 echo "== Language detection (held-out) =="; .venv-api/bin/python bench/langdetect.py
+echo "== Time expressions: hand-written parser vs dateparser (held-out) =="; .venv-api/bin/python bench/dates.py
 echo "== /api/chat latency =="; .venv-api/bin/python bench/latency.py
 if [ -f bench/booking.py ]; then echo "== Booking =="; .venv-api/bin/python bench/booking.py; fi

@@ -7,4 +7,5 @@ echo "== Danger screen: recall (dev and sealed sets), false alarms =="; .venv-ap
 echo "== Language detection (held-out) =="; .venv-api/bin/python bench/langdetect.py
 echo "== Time expressions: hand-written parser vs dateparser (held-out) =="; .venv-api/bin/python bench/dates.py
 echo "== /api/chat latency =="; .venv-api/bin/python bench/latency.py
+echo "== One long conversation: cost per turn =="; .venv-api/bin/python bench/growth.py
 if [ -f bench/booking.py ]; then echo "== Booking =="; .venv-api/bin/python bench/booking.py; fi

@@ -67,8 +67,8 @@ async def nlg(request: Request, now: Annotated[datetime, Depends(get_now)],
               token: str | None = Query(default=None)) -> dict[str, Any]:
     # Async and without a database session on the common path: Rasa calls this once per
     # reply, and the gateway passes the language in every message's metadata. The body
-    # carries the whole tracker, which grows with the conversation: it is read as plain
-    # JSON, not validated field by field.
+    # carries the tracker's state with only the last two user events (Rasa's side:
+    # bot/channels/gateway_nlg.py); it is read as plain JSON, not validated field by field.
     check_token(token, get_settings().nlg_token)
     try:
         body = json.loads(await request.body())

@@ -79,3 +79,39 @@ def test_old_failures_are_forgotten(client) -> None:
 
     with get_sessionmaker()() as s:
         assert s.get(LoginThrottle, "user:sarah").failures == 1
+
+
+def test_a_burst_of_guesses_sent_at_once_is_counted_one_by_one(base_env, database_url, monkeypatch) -> None:
+    """Issue 10: guesses sent in parallel all passed the check before any was counted.
+    Each attempt now holds its two counters (account, address) until it is counted, in
+    every gateway process: at most the address's budget of 5 wrong passwords get an
+    answer, however many arrive at once (SQLite and PostgreSQL)."""
+    import threading
+
+    from conftest import clear_caches, migrate
+    from fastapi.testclient import TestClient
+
+    from app.main import create_app
+
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    clear_caches()
+    migrate(database_url)
+    try:
+        make_account("sarah")
+        with TestClient(create_app()) as client:
+            codes: list[int] = []
+            barrier = threading.Barrier(12)
+
+            def guess() -> None:
+                barrier.wait()
+                codes.append(_login(client, "sarah", "wrong").status_code)
+
+            threads = [threading.Thread(target=guess) for _ in range(12)]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join(60)
+        assert sorted(set(codes)) == [401, 429], codes
+        assert codes.count(401) <= 5, codes
+    finally:
+        clear_caches()

@@ -88,6 +88,7 @@ def login(body: LoginIn, request: Request, response: Response, session: SessionD
     settings = get_settings()
     now = utcnow()
     ip = client_ip(request)
+    accounts.hold_throttles(session, body.username, ip, now)
     wait = accounts.throttled(session, body.username, ip, settings, now).wait_seconds
     if wait > 0:
         raise HTTPException(status.HTTP_429_TOO_MANY_REQUESTS, f"too many failed attempts: wait {wait:.0f} s",

@@ -114,9 +114,32 @@ def throttled(session: Session, username: str, ip: str, settings: Settings, now:
     return Throttle(max(0.0, wait))
 
 
+def _keys(username: str, ip: str) -> list[str]:
+    return [f"user:{username.strip().lower()}"[:120], f"ip:{ip}"[:120]]
+
+
+def hold_throttles(session: Session, username: str, ip: str, now: datetime) -> None:
+    """Lock this attempt's two counters until the attempt's transaction ends, creating them
+    if new. Parallel guesses at one account or from one address then check and count one
+    after another (each sees the failures before it) in every gateway process; without
+    it, a burst of guesses sent at once all passed the check before any was counted.
+    On SQLite every transaction already holds the database's write lock."""
+    from sqlalchemy.dialects.postgresql import insert as pg_insert
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    keys = _keys(username, ip)
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    never = now - timedelta(days=3650)  # a new counter: no failure yet
+    for key in keys:
+        session.execute(insert(LoginThrottle).values(key=key, failures=0, last_failure_at=never)
+                        .on_conflict_do_nothing(index_elements=[LoginThrottle.key]))
+    list(session.scalars(select(LoginThrottle).where(LoginThrottle.key.in_(keys))
+                         .order_by(LoginThrottle.key).with_for_update()))
+
+
 def record_failure(session: Session, username: str, ip: str, now: datetime,
                    window: timedelta = timedelta(minutes=15)) -> None:
-    for key in (f"user:{username.strip().lower()}"[:120], f"ip:{ip}"[:120]):
+    for key in _keys(username, ip):
         row = session.get(LoginThrottle, key)
         if row is None:
             session.add(LoginThrottle(key=key, failures=1, last_failure_at=now))

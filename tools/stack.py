@@ -30,11 +30,16 @@ class Stack:
     database_url: str
     extra_env: dict[str, str] = field(default_factory=dict)
     with_bot: bool = True
+    # Several Rasa processes behind the gateway (RASA_URL lists them): give them a shared
+    # tracker store and lock store in extra_env (DATABASE_URL on PostgreSQL, REDIS_URL).
+    rasa_replicas: int = 1
     procs: list[subprocess.Popen] = field(default_factory=list)
     log_dir: Path = ROOT / "var" / "test-logs"
 
     def __post_init__(self) -> None:
-        self.port, self.rasa_port, self.action_port = free_port(), free_port(), free_port()
+        self.port, self.action_port = free_port(), free_port()
+        self.rasa_ports = [free_port() for _ in range(self.rasa_replicas)]
+        self.rasa_port = self.rasa_ports[0]
         self.url = f"http://127.0.0.1:{self.port}"
         self.env = {
             **os.environ,
@@ -51,7 +56,7 @@ class Stack:
             "INTERNAL_API_TOKEN": secrets.token_hex(16),
             "SECRET_KEY": secrets.token_hex(16),
             "GATEWAY_URL": self.url,
-            "RASA_URL": f"http://127.0.0.1:{self.rasa_port}",
+            "RASA_URL": ",".join(f"http://127.0.0.1:{port}" for port in self.rasa_ports),
             "ACTION_SERVER_URL": f"http://127.0.0.1:{self.action_port}",
             "SANIC_HOST": "127.0.0.1",
             "PORT": str(self.port),
@@ -71,11 +76,7 @@ class Stack:
         subprocess.run([str(ROOT / ".venv-api/bin/alembic"), "upgrade", "head"], cwd=ROOT / "api",
                        env=self.env, check=True, capture_output=True)
         if self.with_bot:
-            self._spawn("actions", [str(ROOT / ".venv-bot/bin/python"), "-m", "rasa_sdk", "--actions",
-                                    "actions", "--port", str(self.action_port)], ROOT / "bot")
-            self._spawn("rasa", [str(ROOT / ".venv-bot/bin/python"), "scripts/launch.py", "--model", str(MODEL),
-                                 "-i", "127.0.0.1", "-p", str(self.rasa_port), "--credentials",
-                                 "credentials.yml", "--endpoints", "endpoints.yml"], ROOT / "bot")
+            self.start_bot()
         self._spawn("gateway", [str(ROOT / ".venv-api/bin/uvicorn"), "app.main:app", "--host", "127.0.0.1",
                                 "--port", str(self.port), "--no-access-log"], ROOT / "api")
         deadline = time.monotonic() + timeout
@@ -87,6 +88,12 @@ class Stack:
             try:
                 r = httpx.get(f"{self.url}/health", timeout=2)
                 if r.status_code == 200 or (not self.with_bot and r.json().get("database") == "ok"):
+                    if self.with_bot:
+                        try:
+                            self.wait_for_rasa(max(1.0, deadline - time.monotonic()))
+                        except RuntimeError:
+                            self.stop()
+                            raise
                     return self
             except (httpx.HTTPError, ValueError):
                 pass
@@ -103,6 +110,47 @@ class Stack:
             except subprocess.TimeoutExpired:
                 p.kill()
         self.procs.clear()
+        self._drop_rasa_database()
+
+    def _rasa_database(self) -> str | None:
+        """The database Rasa made for its trackers next to a PostgreSQL DATABASE_URL (the
+        rule of bot/scripts/launch.py), or None (in memory, or a RASA_TRACKER_DB_URL given)."""
+        if not self.with_bot or self.env.get("RASA_TRACKER_DB_URL") or \
+                not self.env["DATABASE_URL"].startswith("postgresql"):
+            return None
+        return self.env.get("RASA_TRACKER_DB") or self.env["DATABASE_URL"].rsplit("/", 1)[1].split("?")[0] + "_rasa"
+
+    def _drop_rasa_database(self) -> None:
+        """A test's gateway database is dropped by the test; Rasa's, made beside it, here."""
+        name = self._rasa_database()
+        if name is None:
+            return
+        import sqlalchemy as sa
+
+        engine = sa.create_engine(self.env["DATABASE_URL"], isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)
+        try:
+            with engine.connect() as conn:
+                conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        except sa.exc.SQLAlchemyError:
+            pass  # the server is gone (a fault test's private cluster): so is the database
+        engine.dispose()
+
+    def wait_for_rasa(self, timeout: float = 240.0) -> None:
+        """Until every Rasa replica has loaded its model (the gateway's health is ok with one)."""
+        deadline = time.monotonic() + timeout
+        pending = list(self.rasa_ports)
+        while pending and time.monotonic() < deadline:
+            for port in list(pending):
+                try:
+                    r = httpx.get(f"http://127.0.0.1:{port}/status", params={"token": self.env["RASA_API_TOKEN"]},
+                                  timeout=2)
+                    if r.status_code == 200 and r.json().get("model_file"):
+                        pending.remove(port)
+                except (httpx.HTTPError, ValueError):
+                    pass
+            time.sleep(1)
+        if pending:
+            raise RuntimeError(f"Rasa on {pending} did not load its model in time")
 
     def stop_bot(self) -> None:
         """Kill Rasa and the action server (a crash, for the fault test); the gateway stays."""
@@ -112,12 +160,14 @@ class Stack:
             self.procs.remove(p)
 
     def start_bot(self) -> None:
-        """Start Rasa and the action server again (they take about a minute to be ready)."""
+        """Start the action server and Rasa (again: they take about a minute to be ready).
+        The first Rasa's log is rasa-<port>.log, the others' rasa<i>-<port>.log."""
         self._spawn("actions", [str(ROOT / ".venv-bot/bin/python"), "-m", "rasa_sdk", "--actions",
                                 "actions", "--port", str(self.action_port)], ROOT / "bot")
-        self._spawn("rasa", [str(ROOT / ".venv-bot/bin/python"), "scripts/launch.py", "--model", str(MODEL),
-                             "-i", "127.0.0.1", "-p", str(self.rasa_port), "--credentials",
-                             "credentials.yml", "--endpoints", "endpoints.yml"], ROOT / "bot")
+        for i, rasa_port in enumerate(self.rasa_ports):
+            self._spawn(f"rasa{i or ''}", [str(ROOT / ".venv-bot/bin/python"), "scripts/launch.py", "--model",
+                                           str(MODEL), "-i", "127.0.0.1", "-p", str(rasa_port), "--credentials",
+                                           "credentials.yml", "--endpoints", "endpoints.yml"], ROOT / "bot")
 
     def log_tail(self, name: str = "gateway", lines: int = 80) -> str:
         """The end of one process's log, for a failing test's message (CI keeps no files)."""

@@ -17,8 +17,10 @@ What one erasure reaches (the README's "Erasure" section says what it does not):
 - home-visit requests, the same way: pending ones deleted, decided ones anonymised
   (first name, phone, note);
 - Rasa's tracker of each conversation, emptied through Rasa's HTTP API after the
-  commit; on SQLite the write-ahead log is then checkpointed and truncated, and the
-  connections delete with PRAGMA secure_delete, so the erased bytes leave the files.
+  commit, and with Rasa on PostgreSQL its rows deleted from Rasa's events table and its
+  Redis lock key deleted (rasa_store.py: Rasa's SQL store itself never deletes); on
+  SQLite the write-ahead log is then checkpointed and truncated, and the connections
+  delete with PRAGMA secure_delete, so the erased bytes leave the files.
 
 It writes one ErasureRecord: the door, the admin (console), when, a keyed hash of the
 conversation's id and the counts; never a phone, a name or a text.
@@ -40,7 +42,7 @@ from sqlalchemy.orm import Session, SessionTransaction
 from app.appointments.models import Appointment, AppointmentStatus, HomeVisitRequest, HomeVisitStatus
 from app.appointments.parse import fold
 from app.console.accounts.models import ConsoleEvent, ConversationNote
-from app.conversations import rasa, repository
+from app.conversations import rasa, rasa_store, repository
 from app.conversations.models import Channel, Conversation, ErasureRecord, Message
 from app.core.crypto import phone_hash
 from app.core.db import checkpoint_wal
@@ -275,7 +277,11 @@ def _drop_pending(session: Session, transaction: SessionTransaction) -> None:
 
 def finish_outside(engine: Engine, result: Erasure) -> None:
     """Rasa's trackers, the record's count of them, the WAL checkpoint (after the commit)."""
-    result.trackers_reset = sum(1 for conversation_id in result.conversation_ids if rasa.forget(conversation_id))
+    forgotten = [rasa.forget(conversation_id) for conversation_id in result.conversation_ids]
+    # Rasa's SQL tracker store never deletes: its rows go here, Rasa up or down (and any a
+    # turn in progress wrote: forget() waited for it under Rasa's lock). None: in memory.
+    deleted = rasa_store.erase(result.conversation_ids)
+    result.trackers_reset = sum(1 for ok in forgotten if ok or deleted)
     if result.trackers_reset < len(result.conversation_ids):
         log.warning("erasure %s: Rasa emptied %d of %d trackers (down?)", result.id, result.trackers_reset,
                     len(result.conversation_ids))

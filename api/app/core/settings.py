@@ -21,7 +21,16 @@ class Settings(BaseSettings):
     database_url: str = f"sqlite:///{REPO_ROOT / 'var' / 'gateway.db'}"
     service_config: Path = REPO_ROOT / "config" / "service.yml"
 
+    # One Rasa server, or several replicas comma-separated ("http://rasa-1:5005,http://rasa-2:5005"):
+    # messages go round-robin (app/conversations/rasa.py); replicas share their trackers only
+    # through a SQL tracker store (below), never in memory.
     rasa_url: str = "http://127.0.0.1:5005"
+    # Rasa's tracker database (bot/scripts/launch.py applies the same rule): this URL when
+    # set; else, with a PostgreSQL DATABASE_URL, the database RASA_TRACKER_DB (default
+    # "<DATABASE_URL's database>_rasa") on the same server; else Rasa keeps its trackers in
+    # memory. Erasure deletes a conversation's rows there itself (Rasa's store never deletes).
+    rasa_tracker_db_url: SecretStr = SecretStr("")
+    rasa_tracker_db: str = ""
     # Shared secrets between the gateway and the bot (channel webhook and NLG callback).
     rasa_channel_token: SecretStr = SecretStr(PLACEHOLDER)
     # Rasa's HTTP API (health, tracker events, erasure): its own token, so the channel's
@@ -163,6 +172,10 @@ class Settings(BaseSettings):
 
         crypto.check(self)
         return self
+
+    @property
+    def rasa_urls(self) -> list[str]:
+        return [u.strip().rstrip("/") for u in self.rasa_url.split(",") if u.strip()]
 
     @property
     def development(self) -> bool:

@@ -33,6 +33,9 @@ class Stack:
     # Several Rasa processes behind the gateway (RASA_URL lists them): give them a shared
     # tracker store and lock store in extra_env (DATABASE_URL on PostgreSQL, REDIS_URL).
     rasa_replicas: int = 1
+    # Several gateway processes on the same database, Redis and Rasa (give REDIS_URL):
+    # `urls` lists them, `url` is the first (Rasa's NLG callback goes to it).
+    gateways: int = 1
     procs: list[subprocess.Popen] = field(default_factory=list)
     log_dir: Path = ROOT / "var" / "test-logs"
 
@@ -41,6 +44,8 @@ class Stack:
         self.rasa_ports = [free_port() for _ in range(self.rasa_replicas)]
         self.rasa_port = self.rasa_ports[0]
         self.url = f"http://127.0.0.1:{self.port}"
+        self.gateway_ports = [self.port] + [free_port() for _ in range(self.gateways - 1)]
+        self.urls = [f"http://127.0.0.1:{port}" for port in self.gateway_ports]
         self.env = {
             **os.environ,
             "PYTHONPATH": f"{ROOT / 'bot'}:{ROOT / 'api'}",
@@ -63,22 +68,25 @@ class Stack:
             **self.extra_env,
         }
 
-    def _spawn(self, name: str, args: list[str], cwd: Path) -> None:
+    def _spawn(self, name: str, args: list[str], cwd: Path, env: dict[str, str] | None = None) -> None:
         self.log_dir.mkdir(parents=True, exist_ok=True)
         path = self.log_dir / f"{name}-{self.port}.log"
         # Logs may hold what the redaction missed: readable by this user only (0600).
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         os.fchmod(fd, 0o600)
         log = os.fdopen(fd, "w")
-        self.procs.append(subprocess.Popen(args, cwd=cwd, env=self.env, stdout=log, stderr=subprocess.STDOUT))
+        self.procs.append(subprocess.Popen(args, cwd=cwd, stdout=log, stderr=subprocess.STDOUT,
+                                          env=env or self.env))
 
     def start(self, timeout: float = 240.0) -> "Stack":
         subprocess.run([str(ROOT / ".venv-api/bin/alembic"), "upgrade", "head"], cwd=ROOT / "api",
                        env=self.env, check=True, capture_output=True)
         if self.with_bot:
             self.start_bot()
-        self._spawn("gateway", [str(ROOT / ".venv-api/bin/uvicorn"), "app.main:app", "--host", "127.0.0.1",
-                                "--port", str(self.port), "--no-access-log"], ROOT / "api")
+        for i, port in enumerate(self.gateway_ports):
+            self._spawn(f"gateway{i or ''}", [str(ROOT / ".venv-api/bin/uvicorn"), "app.main:app", "--host",
+                                              "127.0.0.1", "--port", str(port), "--no-access-log"], ROOT / "api",
+                        {**self.env, "PORT": str(port)})
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             for p in self.procs:
@@ -86,8 +94,8 @@ class Stack:
                     self.stop()
                     raise RuntimeError(f"a process of the stack exited; see {self.log_dir}")
             try:
-                r = httpx.get(f"{self.url}/health", timeout=2)
-                if r.status_code == 200 or (not self.with_bot and r.json().get("database") == "ok"):
+                rs = [httpx.get(f"{url}/health", timeout=2) for url in self.urls]
+                if all(r.status_code == 200 or (not self.with_bot and r.json().get("database") == "ok") for r in rs):
                     if self.with_bot:
                         try:
                             self.wait_for_rasa(max(1.0, deadline - time.monotonic()))

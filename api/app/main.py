@@ -6,6 +6,7 @@ import asyncio
 import logging
 from contextlib import asynccontextmanager
 
+import anyio
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -49,6 +50,12 @@ async def lifespan(app: FastAPI):  # noqa: ANN201
     # Access lines keep only the words of these routes' paths (app.core.logging).
     configure_logging(paths=route_paths(app.routes))
     settings = get_settings()
+    # Each chat request holds a worker thread while Rasa answers, and Rasa's answer calls
+    # back into the gateway (the NLG endpoint, the actions' booking calls), which needs
+    # worker threads too: with anyio's default of 40, about 35 conversations at once
+    # starved the callbacks until Rasa's timeout (bench/load.py). Threads mostly wait on
+    # the network here, so many are cheap.
+    anyio.to_thread.current_default_thread_limiter().total_tokens = settings.worker_threads
     get_detector().warm_up()
     # The danger screen's phrase lists load at start-up: a broken list stops the gateway
     # here, never one message at a time.

@@ -7,5 +7,7 @@ from datetime import datetime
 from app.core.db import utcnow
 
 
-def get_now() -> datetime:
+async def get_now() -> datetime:
+    # Async: a dependency of Rasa's NLG callback, which must never wait for a worker
+    # thread (every one of them may be a chat request waiting for that very callback).
     return utcnow()

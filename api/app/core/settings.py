@@ -112,6 +112,8 @@ class Settings(BaseSettings):
     # A message still 'received' this long after it was stored, and in no line, was being
     # answered when something failed: the catch-up answers it.
     stale_received_seconds: float = Field(default=180.0, gt=0, le=86400)
+    # Worker threads for the gateway's synchronous endpoints (see main.lifespan).
+    worker_threads: int = Field(default=200, ge=8, le=2000)
     max_upcoming_appointments: int = Field(default=2, ge=1, le=50)
     bookings_per_client_per_hour: int = Field(default=6, ge=1, le=10_000)
     bookings_per_conversation_per_hour: int = Field(default=3, ge=1, le=1000)

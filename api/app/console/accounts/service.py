@@ -11,6 +11,7 @@ import pyotp
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.console.accounts.models import AuditEntry, ConsoleSession, Counsellor, LoginThrottle, Role
@@ -71,8 +72,12 @@ def create_account(session: Session, *, username: str, display_name: str, passwo
     account = Counsellor(username=username, display_name=display_name, password_hash=hash_password(password),
                          role=role, languages=clean_languages(languages or []),
                          console_language=console_language, active=True)
-    session.add(account)
-    session.flush()
+    try:
+        with session.begin_nested():  # the same name created at the same moment: one wins
+            session.add(account)
+            session.flush()
+    except IntegrityError:
+        raise AccountError("this username is taken") from None
     return account
 
 

@@ -52,3 +52,10 @@ def auth(server: Any, sender: str) -> dict[str, str]:
     """The header that reads (GET /api/chat/{sender}) or erases (DELETE) the conversation."""
     token = token_of(server, sender)
     return {"Authorization": f"Bearer {token}"} if token else {}
+
+
+def chat(server: Any, sender: str, text: str) -> dict[str, Any]:
+    """send(), expecting the assistant's answer (200); returns the body."""
+    r = send(server, sender, text)
+    assert r.status_code == 200, r.text
+    return r.json()

@@ -62,20 +62,13 @@ def _slot_list(body: Any) -> List[Dict[str, Any]]:
     return body if isinstance(body, list) else []
 
 
-def _detail(resp: Any) -> str:
+def _field(resp: Any, name: str) -> str:
+    """A string field of a JSON error body ("detail", "code"), or ""."""
     try:
-        detail = resp.json().get("detail")
+        value = resp.json().get(name)
     except (ValueError, AttributeError):
         return ""
-    return detail if isinstance(detail, str) else ""
-
-
-def _code(resp: Any) -> str:
-    try:
-        code = resp.json().get("code")
-    except (ValueError, AttributeError):
-        return ""
-    return code if isinstance(code, str) else ""
+    return value if isinstance(value, str) else ""
 
 
 def _starts(items: List[Any]) -> List[str]:
@@ -368,11 +361,11 @@ class ActionSubmitAppointment(Action):
             return [SlotSet(s, None) for s in BOOKING_SLOTS] + [
                 SlotSet("booking_mode", None), SlotSet("pending_action", None), SlotSet("reference", None),
                 SlotSet("phone_last4", None)]
-        if resp.status_code == 422 and _detail(resp).startswith("contact_phone"):
+        if resp.status_code == 422 and _field(resp, "detail").startswith("contact_phone"):
             # The number was refused, not the time: never say "taken" for it.
             dispatcher.utter_message(response="utter_contact_invalid")
             return [SlotSet("contact", None), SlotSet("booking_confirmed", None), FollowupAction("appointment_form")]
-        code = _code(resp)
+        code = _field(resp, "code")
         if resp.status_code == 409 and code == "quota":
             # The person already holds the most upcoming appointments: cancel or move one.
             dispatcher.utter_message(response="utter_booking_quota")

@@ -16,7 +16,7 @@ sys.path.insert(0, str(ROOT))
 
 from app.i18n.catalogue import render  # noqa: E402
 
-from tests.chat_client import send, token_of  # noqa: E402
+from tests.chat_client import chat, token_of  # noqa: E402
 from tools.stack import MODEL, Stack  # noqa: E402
 
 QUESTIONS = ["quelles sont vos heures d'ouverture ?", "c'est gratuit ?", "c'est quoi le retour volontaire ?",
@@ -30,12 +30,6 @@ def stack(tmp_path_factory: pytest.TempPathFactory):
     db = tmp_path_factory.mktemp("long") / "gateway.db"
     with Stack(database_url=f"sqlite:///{db}", extra_env={"BOOKINGS_PER_CLIENT_PER_HOUR": "1000"}) as s:
         yield s
-
-
-def chat(stack: Stack, sender: str, text: str) -> dict:
-    r = send(stack, sender, text)
-    assert r.status_code == 200, r.text
-    return r.json()
 
 
 def rasa_tracker(stack: Stack, sender: str) -> dict:

@@ -24,7 +24,7 @@ sys.path.insert(0, str(ROOT))
 
 from app.i18n.catalogue import format_date, render  # noqa: E402
 from app.language.detect import menu_text  # noqa: E402
-from tests.chat_client import send  # noqa: E402
+from tests.chat_client import chat  # noqa: E402
 from tools.stack import MODEL, Stack  # noqa: E402
 
 SWITCH = {"fr": "en français", "nl": "in het Nederlands", "en": "English please", "es": "en español",
@@ -42,12 +42,6 @@ def stack(tmp_path_factory: pytest.TempPathFactory):
     # address (issue 10, tested in test_booking_limits.py) would stop the module's bookings.
     with Stack(database_url=f"sqlite:///{db}", extra_env={"BOOKINGS_PER_CLIENT_PER_HOUR": "1000"}) as s:
         yield s
-
-
-def chat(stack: Stack, sender: str, text: str) -> dict:
-    r = send(stack, sender, text)
-    assert r.status_code == 200, r.text
-    return r.json()
 
 
 def last(stack: Stack, sender: str, text: str) -> dict:

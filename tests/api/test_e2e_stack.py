@@ -14,7 +14,7 @@ sys.path.insert(0, str(ROOT))
 
 from app.i18n.catalogue import LANGUAGES, load_catalogue, render  # noqa: E402
 from tests.fakes.fake_twilio import FakeTwilio, TwilioWebhooks  # noqa: E402
-from tests.chat_client import send  # noqa: E402
+from tests.chat_client import chat  # noqa: E402
 from tools.stack import MODEL, Stack  # noqa: E402
 
 SWITCH = {"fr": "en français", "nl": "in het Nederlands", "en": "English please", "es": "en español",
@@ -44,12 +44,6 @@ def stack(tmp_path_factory: pytest.TempPathFactory, fake_twilio: FakeTwilio):
     s.env["PUBLIC_BASE_URL"] = s.url
     with s:
         yield s
-
-
-def chat(stack: Stack, sender: str, text: str) -> dict:
-    r = send(stack, sender, text)
-    assert r.status_code == 200, r.text
-    return r.json()
 
 
 def held_out(lang: str) -> dict[str, list[str]]:

@@ -66,11 +66,6 @@ def require_internal(creds: Annotated[HTTPAuthorizationCredentials | None, Depen
     check_token(creds.credentials if creds else None, get_settings().internal_api_token)
 
 
-def is_internal(request: Request) -> bool:
-    """The caller holds INTERNAL_API_TOKEN (the assistant's actions)."""
-    return ownership.is_internal(request)
-
-
 def appointment_out(appt: Appointment) -> dict[str, Any]:
     tz = service.current_rules().timezone
     return {"reference": appt.reference, "service": appt.service, "start": appt.starts_at.astimezone(tz),
@@ -144,7 +139,7 @@ def create_appointment(
         alias="Idempotency-Key", min_length=1, max_length=200,
         description="Same key and body again: the same appointment (200), never a second one")] = None,
 ) -> dict[str, Any]:
-    internal = is_internal(request)
+    internal = ownership.is_internal(request)
     if body.conversation_id and not internal:
         # Attaching a booking to a conversation fills in its phone number and sends it the
         # reminder: only the assistant, speaking for that conversation, may do it.
@@ -243,7 +238,7 @@ def conversation_appointments(conversation_id: str, session: SessionDep, now: No
              responses={**E422, 403: {"model": ErrorOut, "description": "conversation_id without the internal token"}},
              summary="Ask for a home visit (a counsellor confirms it)")
 def create_home_visit(body: HomeVisitCreate, session: SessionDep, request: Request) -> HomeVisitOut:
-    if body.conversation_id and not is_internal(request):
+    if body.conversation_id and not ownership.is_internal(request):
         raise NotYours("conversation_id is accepted only from the assistant (internal token)", "internal_only")
     visit = service.request_home_visit(session, first_name=body.first_name, language=body.language,
                                        contact_phone=body.contact_phone, conversation_id=body.conversation_id,

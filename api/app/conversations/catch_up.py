@@ -11,7 +11,6 @@ cannot answer: it is still down.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from datetime import datetime, timedelta
 
@@ -19,6 +18,7 @@ from sqlalchemy import select, update
 
 from app.conversations import queue
 from app.conversations.models import Conversation, Direction, HandoffState, Message, MessageStatus
+from app.core import periodic
 from app.core.db import get_sessionmaker, utcnow
 from app.core.settings import get_settings
 
@@ -103,9 +103,4 @@ def _requeue_stale(session, now: datetime, lines: queue.MemoryQueue) -> None:  #
 
 
 async def loop(interval_seconds: float = 15.0) -> None:
-    while True:
-        try:
-            await asyncio.to_thread(run_once)
-        except Exception:  # noqa: BLE001  (a database hiccup must not stop the loop)
-            log.exception("answering messages left unanswered failed")
-        await asyncio.sleep(interval_seconds)
+    await periodic.every(interval_seconds, run_once, log, "answering messages left unanswered")

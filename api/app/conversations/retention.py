@@ -3,7 +3,6 @@ conversations left empty by that (a returning user simply starts afresh)."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from datetime import datetime, timedelta
 
@@ -11,6 +10,7 @@ from sqlalchemy import delete, exists, select
 from sqlalchemy.orm import Session
 
 from app.conversations.models import Conversation, Message
+from app.core import periodic
 from app.core.db import get_sessionmaker, utcnow
 from app.core.settings import get_settings
 
@@ -38,9 +38,4 @@ def run_once() -> None:
 
 
 async def loop(interval_seconds: float = 3600.0) -> None:
-    while True:
-        try:
-            await asyncio.to_thread(run_once)
-        except Exception:  # noqa: BLE001  (a database hiccup must not stop the loop)
-            log.exception("retention purge failed")
-        await asyncio.sleep(interval_seconds)
+    await periodic.every(interval_seconds, run_once, log, "retention purge")

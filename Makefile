@@ -11,10 +11,10 @@ BOT_VENV := .venv-bot
 API_VENV := .venv-api
 RASA := $(BOT_VENV)/bin/rasa
 API_PY := $(API_VENV)/bin/python
-MODEL := bot/models/hirondelle.tar.gz
-BOT_SOURCES := $(shell find bot/data bot/domain bot/components -type f 2>/dev/null) bot/config.yml
+MODEL := models/hirondelle.tar.gz
+BOT_SOURCES := $(shell find data bot/components -type f 2>/dev/null) domain.yml config.yml
 
-export PYTHONPATH := $(CURDIR)/bot:$(CURDIR)/api
+export PYTHONPATH := $(CURDIR):$(CURDIR)/api
 export RASA_TELEMETRY_ENABLED := false
 
 .PHONY: help install run test test-api test-bot test-browser validate train domain bench lint clean chromium audit compose-tool
@@ -47,12 +47,12 @@ compose-tool: ## Install Debian's docker-compose to validate docker-compose.yml 
 
 install: $(BOT_VENV)/.installed $(API_VENV)/.installed ## Create both environments
 
-domain: $(BOT_VENV)/.installed ## Regenerate bot/domain/_responses.yml from the English catalogue
+domain: $(BOT_VENV)/.installed ## Regenerate the responses of domain.yml from the English catalogue
 	$(BOT_VENV)/bin/python bot/scripts/gen_responses.py
 
 $(MODEL): $(BOT_VENV)/.installed $(BOT_SOURCES) api/app/i18n/catalogues/en.yml
 	$(BOT_VENV)/bin/python bot/scripts/gen_responses.py
-	cd bot && ../$(RASA) train --domain domain --data data --config config.yml --out models \
+	$(RASA) train --domain domain.yml --data data --config config.yml --out models \
 	  --fixed-model-name hirondelle --quiet
 	touch $@
 
@@ -62,7 +62,7 @@ run: install $(MODEL) ## Start Rasa, the action server and the gateway on localh
 	@bash scripts/run.sh
 
 validate: $(BOT_VENV)/.installed ## rasa data validate
-	cd bot && ../$(RASA) data validate --domain domain --data data --config config.yml
+	$(RASA) data validate --domain domain.yml --data data --config config.yml
 
 test-api: $(API_VENV)/.installed chromium compose-tool ## Gateway tests (SQLite and PostgreSQL) and end-to-end tests on the real stack
 	cd api && ../$(API_PY) -m pytest ../tests/api -q
@@ -83,7 +83,7 @@ audit: $(API_VENV)/.installed $(BOT_VENV)/.installed ## pip-audit both environme
 	$(API_PY) tools/audit.py
 
 lint: $(API_VENV)/.installed ## ruff
-	$(API_VENV)/bin/ruff check api tests bench bot/actions
+	$(API_VENV)/bin/ruff check api tests bench actions bot
 
 clean: ## Remove environments, models and local data
-	rm -rf $(BOT_VENV) $(API_VENV) bot/models var .pytest_cache
+	rm -rf $(BOT_VENV) $(API_VENV) models .rasa var .pytest_cache

@@ -3,7 +3,7 @@ the dev set (tests/nlu/<lang>.yml: never trained on, studied while editing the t
 data; tests/bot gates it at 95%) and the sealed set (tests/nlu/sealed/<lang>.yml: written
 by another hand, never read while editing; only its figures are printed).
 
-Run: PYTHONPATH=bot .venv-bot/bin/python bench/nlu.py
+Run: .venv-bot/bin/python bench/nlu.py
 (`make bench` runs it.) Language detection accuracy: bench/langdetect.py.
 """
 
@@ -35,7 +35,7 @@ async def main() -> None:
     # Rasa's debug log quotes every parsed text: that would print the sealed set.
     logging.disable(logging.INFO)
 
-    agent = Agent.load(str(ROOT / "bot" / "models" / "hirondelle.tar.gz"))
+    agent = Agent.load(str(ROOT / "models" / "hirondelle.tar.gz"))
     import structlog
 
     structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))

@@ -7,7 +7,7 @@ Run: .venv-api/bin/python bench/safety.py [--show-dev-misses] [--show-false-alar
 - sealed set (tests/safety/sealed/<lang>.yml): written by another hand and never read
   while tuning; only its figures are printed, never its messages.
 - false alarms: every ordinary message of the NLU training data and the held-out NLU
-  test set (bot/data/nlu, tests/nlu), nine languages, none of them a danger message.
+  test set (data/nlu, tests/nlu), nine languages, none of them a danger message.
   Messages that talk *about* the service's own subjects (for example "can victims of
   trafficking get help?" in ask_eligibility) do raise an urgent handoff: they are
   counted as false alarms here all the same, and reported apart from life-threatening
@@ -43,7 +43,7 @@ def danger_set(kind: str, lang: str) -> list[tuple[str, Category]]:
 
 def ordinary_messages(lang: str) -> list[tuple[str, str]]:
     """(text, intent) from the NLU training data and held-out set of one language."""
-    files = sorted((ROOT / "bot" / "data" / "nlu" / lang).glob("*.yml")) + [ROOT / "tests" / "nlu" / f"{lang}.yml"]
+    files = sorted((ROOT / "data" / "nlu" / lang).glob("*.yml")) + [ROOT / "tests" / "nlu" / f"{lang}.yml"]
     out = []
     for path in files:
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}

@@ -1,4 +1,4 @@
-# The action server (bot/actions, rasa-sdk): internal only; it reaches the gateway's HTTP
+# The action server (actions/, rasa-sdk): internal only; it reaches the gateway's HTTP
 # API, never the database. Build from the repository root: docker compose build actions
 # (or docker build -f docker/actions.Dockerfile .). No secret is baked in.
 FROM python:3.10.21-slim-bookworm
@@ -19,13 +19,12 @@ RUN pip install pip==24.0 setuptools==69.5.1 wheel==0.43.0 \
 RUN useradd --system --uid 10001 --user-group --no-create-home --home-dir /nonexistent \
         --shell /usr/sbin/nologin actions
 
-WORKDIR /app/bot
-# The layout move puts the actions at the root (actions/): this COPY and WORKDIR follow.
-COPY bot/actions/ actions/
+WORKDIR /app
+COPY actions/ actions/
 COPY docker/healthcheck.py /app/docker/
 RUN python -m compileall -q actions
 
-ENV PYTHONPATH=/app/bot
+ENV PYTHONPATH=/app
 USER actions
 EXPOSE 5055
 # rasa-sdk listens on SANIC_HOST (0.0.0.0 by default): reachable on the internal network only.

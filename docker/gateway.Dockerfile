@@ -26,8 +26,8 @@ COPY api/ api/
 # config/service.yml: hours, address, languages (settings.service_config, REPO_ROOT-relative).
 COPY config/ config/
 # The language detector's lexicon reads the Rasa training data (api/app/language/detect.py
-# reads bot/data/nlu/<lang>/; the layout move changes this path).
-COPY bot/data/nlu/ bot/data/nlu/
+# reads data/nlu/<lang>/).
+COPY data/nlu/ data/nlu/
 COPY docker/gateway-entrypoint.sh docker/healthcheck.py docker/
 RUN python -m compileall -q api/app api/migrations
 

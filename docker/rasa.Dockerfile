@@ -1,4 +1,4 @@
-# Rasa 3.6 (bot/): NLU and dialogue, internal only, with the model trained in the build.
+# Rasa 3.6: NLU and dialogue, internal only, with the model trained in the build.
 # Build from the repository root: docker compose build rasa
 # (or docker build -f docker/rasa.Dockerfile .).
 #
@@ -28,18 +28,20 @@ RUN useradd --system --uid 10001 --user-group --create-home --home-dir /home/ras
         --shell /usr/sbin/nologin rasa
 
 WORKDIR /app
-# bot/: config.yml, domain/, data/, the custom NLU components, the gateway channel,
-# credentials.yml, endpoints.yml (read ${VARS} from the environment) and the launcher.
-# .dockerignore leaves out bot/models (the model is trained below) and bot/.rasa.
+# Rasa's project files as every Rasa user lays them out (config.yml, domain.yml, data/,
+# credentials.yml, endpoints.yml: ${VARS} read from the environment) and bot/ (the custom
+# NLU components, the gateway channel, the bounded tracker stores, the launcher).
+# .dockerignore leaves out models/ (the model is trained below) and .rasa/.
+COPY config.yml domain.yml credentials.yml endpoints.yml ./
+COPY data/ data/
 COPY bot/ bot/
 # The domain's responses are generated from the English catalogue, as `make train` does.
 COPY api/app/i18n/catalogues/en.yml api/app/i18n/catalogues/en.yml
 COPY docker/healthcheck.py docker/
 
-ENV PYTHONPATH=/app/bot
-WORKDIR /app/bot
-RUN python scripts/gen_responses.py \
-    && rasa train --domain domain --data data --config config.yml --out models \
+ENV PYTHONPATH=/app
+RUN python bot/scripts/gen_responses.py --check \
+    && rasa train --domain domain.yml --data data --config config.yml --out models \
         --fixed-model-name hirondelle --quiet \
     && rm -rf .rasa /root/.config/rasa
 
@@ -48,6 +50,6 @@ EXPOSE 5005
 # launch.py reads RASA_API_TOKEN from the environment and runs `rasa run --enable-api`
 # in-process, so no token appears in the process list. 0.0.0.0 inside the container:
 # the port is reachable only on the stack's internal network, never published.
-CMD ["python", "scripts/launch.py", "--model", "models/hirondelle.tar.gz", \
+CMD ["python", "bot/scripts/launch.py", "--model", "models/hirondelle.tar.gz", \
      "-i", "0.0.0.0", "-p", "5005", \
      "--credentials", "credentials.yml", "--endpoints", "endpoints.yml"]

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 set -euo pipefail
 cd "$(dirname "$0")/.."
-export PYTHONPATH="$PWD/bot:$PWD/api" RASA_TELEMETRY_ENABLED=false
+export PYTHONPATH="$PWD:$PWD/api" RASA_TELEMETRY_ENABLED=false
 echo "== NLU intent accuracy (held-out) =="; .venv-bot/bin/python bench/nlu.py
 echo "== Danger screen: recall (dev and sealed sets), false alarms =="; .venv-api/bin/python bench/safety.py
 echo "== Language detection (held-out) =="; .venv-api/bin/python bench/langdetect.py

@@ -6,7 +6,7 @@ ROOT=$PWD
 # Everything this run creates (the SQLite database, the logs) is readable by this user only.
 umask 077
 
-export PYTHONPATH="$ROOT/bot:$ROOT/api"
+export PYTHONPATH="$ROOT:$ROOT/api"
 export RASA_TELEMETRY_ENABLED=false
 HOST=${HOST:-127.0.0.1}
 PORT=${PORT:-8000}
@@ -48,12 +48,12 @@ trap stop INT TERM EXIT
 
 (cd api && ../.venv-api/bin/alembic upgrade head && ../.venv-api/bin/python -m app.console.accounts.cli dev-admin)
 
-(cd bot && exec ../.venv-bot/bin/python -m rasa_sdk --actions actions --port "$ACTION_PORT") \
+.venv-bot/bin/python -m rasa_sdk --actions actions --port "$ACTION_PORT" \
   >var/log/actions.log 2>&1 & pids+=($!)
 # Secrets stay in the environment, never on a command line: the launcher gives Rasa its
 # API token (RASA_API_TOKEN, distinct from the channel's) in-process.
-(cd bot && exec ../.venv-bot/bin/python scripts/launch.py --model models/hirondelle.tar.gz -i 127.0.0.1 \
-  -p "$RASA_PORT" --credentials credentials.yml --endpoints endpoints.yml) \
+.venv-bot/bin/python bot/scripts/launch.py --model models/hirondelle.tar.gz -i 127.0.0.1 \
+  -p "$RASA_PORT" --credentials credentials.yml --endpoints endpoints.yml \
   >var/log/rasa.log 2>&1 & pids+=($!)
 (cd api && exec ../.venv-api/bin/uvicorn app.main:app --host "$HOST" --port "$PORT" --no-access-log) \
   >var/log/gateway.log 2>&1 & pids+=($!)

@@ -1,11 +1,11 @@
 """A fast stand-in for the Rasa NLU model, for iterating on training data.
 
-Same features as bot/config.yml (folded tokens, word counts + char_wb 2-5 n-grams,
+Same features as config.yml (folded tokens, word counts + char_wb 2-5 n-grams,
 logistic regression C=10), trained with scikit-learn in seconds instead of a full
 `rasa train`. Prints held-out intent accuracy per language and, for the languages
 given, the messages it gets wrong. The real figure is bench/nlu.py on the trained model.
 
-Run: PYTHONPATH=bot .venv-bot/bin/python tools/nlu_proxy.py [lang ...]
+Run: .venv-bot/bin/python tools/nlu_proxy.py [lang ...]
 """
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_union
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "bot"))
-from components.folding_tokenizer import fold  # noqa: E402
+sys.path.insert(0, str(ROOT))
+from bot.components.folding_tokenizer import fold  # noqa: E402
 
 LANGUAGES = ("fr", "nl", "en", "es", "de", "ru", "tr", "it", "ar")
 
@@ -35,7 +35,7 @@ def prep(text: str) -> str:
 
 
 def main(show: list[str]) -> None:
-    train = [ex for p in sorted((ROOT / "bot" / "data" / "nlu").rglob("*.yml")) for ex in load(p)]
+    train = [ex for p in sorted((ROOT / "data" / "nlu").rglob("*.yml")) for ex in load(p)]
     vec = make_union(CountVectorizer(token_pattern=r"\S+"), CountVectorizer(analyzer="char_wb", ngram_range=(2, 5)))
     clf = LogisticRegression(C=10, max_iter=3000, class_weight="balanced")
     clf.fit(vec.fit_transform([prep(t) for t, _ in train]), [i for _, i in train])

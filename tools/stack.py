@@ -16,7 +16,7 @@ from pathlib import Path
 import httpx
 
 ROOT = Path(__file__).resolve().parents[1]
-MODEL = ROOT / "bot" / "models" / "hirondelle.tar.gz"
+MODEL = ROOT / "models" / "hirondelle.tar.gz"
 
 
 def free_port() -> int:
@@ -48,7 +48,7 @@ class Stack:
         self.urls = [f"http://127.0.0.1:{port}" for port in self.gateway_ports]
         self.env = {
             **os.environ,
-            "PYTHONPATH": f"{ROOT / 'bot'}:{ROOT / 'api'}",
+            "PYTHONPATH": f"{ROOT}:{ROOT / 'api'}",
             "RASA_TELEMETRY_ENABLED": "false",
             "ENVIRONMENT": "test",
             "DATABASE_URL": self.database_url,
@@ -162,7 +162,7 @@ class Stack:
 
     def stop_bot(self) -> None:
         """Kill Rasa and the action server (a crash, for the fault test); the gateway stays."""
-        for p in [p for p in self.procs if p.args[1] in ("-m", "scripts/launch.py")]:
+        for p in [p for p in self.procs if p.args[1] in ("-m", "bot/scripts/launch.py")]:
             p.kill()
             p.wait(timeout=15)
             self.procs.remove(p)
@@ -171,11 +171,11 @@ class Stack:
         """Start the action server and Rasa (again: they take about a minute to be ready).
         The first Rasa's log is rasa-<port>.log, the others' rasa<i>-<port>.log."""
         self._spawn("actions", [str(ROOT / ".venv-bot/bin/python"), "-m", "rasa_sdk", "--actions",
-                                "actions", "--port", str(self.action_port)], ROOT / "bot")
+                                "actions", "--port", str(self.action_port)], ROOT)
         for i, rasa_port in enumerate(self.rasa_ports):
-            self._spawn(f"rasa{i or ''}", [str(ROOT / ".venv-bot/bin/python"), "scripts/launch.py", "--model",
+            self._spawn(f"rasa{i or ''}", [str(ROOT / ".venv-bot/bin/python"), "bot/scripts/launch.py", "--model",
                                            str(MODEL), "-i", "127.0.0.1", "-p", str(rasa_port), "--credentials",
-                                           "credentials.yml", "--endpoints", "endpoints.yml"], ROOT / "bot")
+                                           "credentials.yml", "--endpoints", "endpoints.yml"], ROOT)
 
     def log_tail(self, name: str = "gateway", lines: int = 80) -> str:
         """The end of one process's log, for a failing test's message (CI keeps no files)."""

@@ -44,7 +44,7 @@ def request_body(response: Text, tracker: DialogueStateTracker, output_channel: 
 
 
 class GatewayNaturalLanguageGenerator(CallbackNaturalLanguageGenerator):
-    """endpoints.yml: nlg: {type: channels.gateway_nlg.GatewayNaturalLanguageGenerator, url: ..., token: ...}"""
+    """endpoints.yml: nlg: {type: bot.channels.gateway_nlg.GatewayNaturalLanguageGenerator, url: ..., token: ...}"""
 
     def __init__(self, endpoint_config: EndpointConfig, domain: Domain | None = None) -> None:
         super().__init__(endpoint_config)

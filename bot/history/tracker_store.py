@@ -8,7 +8,7 @@ replayed and sent on stays bounded.
 
 endpoints.yml:
     tracker_store:
-      type: history.tracker_store.BoundedInMemoryTrackerStore
+      type: bot.history.tracker_store.BoundedInMemoryTrackerStore
       max_turns: 20
       keep_turns: 8
 """
@@ -25,7 +25,7 @@ from rasa.shared.core.events import Event, SessionStarted
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
 
-from history.compaction import compact
+from bot.history.compaction import compact
 
 
 class BoundedInMemoryTrackerStore(InMemoryTrackerStore):

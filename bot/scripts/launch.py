@@ -13,7 +13,7 @@ or mark an offer, and erasure, which empties a tracker). Its token is RASA_API_T
 the channel's RASA_CHANNEL_TOKEN: the channel token only lets a message in through
 bot/channels/gateway.py, it never reads a tracker.
 
-Usage (from bot/): python scripts/launch.py --model models/hirondelle.tar.gz -i 127.0.0.1 -p 5005
+Usage (from the root): python bot/scripts/launch.py --model models/hirondelle.tar.gz -i 127.0.0.1 -p 5005
   --credentials credentials.yml --endpoints endpoints.yml   (any `rasa run` option but the token)
 
 Where Rasa keeps its state is chosen here from the environment, so one endpoints.yml
@@ -21,7 +21,7 @@ serves every setup (Rasa's own ${VAR} substitution cannot change a store's type,
 refuses an unset variable):
 - trackers: in memory as endpoints.yml says (`make run`), unless RASA_TRACKER_DB_URL is
   set, or DATABASE_URL is PostgreSQL: then Rasa's SQL tracker store (with the same bounded
-  history: history.tracker_store.BoundedSQLTrackerStore) in a database of its own,
+  history: bot.history.tracker_store.BoundedSQLTrackerStore) in a database of its own,
   RASA_TRACKER_DB (default `<the gateway's database>_rasa`) on the gateway's server with
   its credentials, created by Rasa at start (its `login_db`) if missing: the gateway's
   migrations and Rasa's `events` table never share a database. The gateway derives the
@@ -72,7 +72,7 @@ def _identifier(name: str) -> str:
 def tracker_store(url: str, base: dict, env: dict[str, str]) -> dict:
     """The tracker_store section for Rasa's SQL database at `url` (bounds kept from `base`)."""
     parts = urlsplit(url)
-    section: dict = {"type": "history.tracker_store.BoundedSQLTrackerStore",
+    section: dict = {"type": "bot.history.tracker_store.BoundedSQLTrackerStore",
                      **{k: v for k, v in (base or {}).items() if k in ("max_turns", "keep_turns")}}
     if parts.scheme.startswith("sqlite"):
         return {**section, "dialect": "sqlite", "db": unquote(parts.path[1:] if parts.path.startswith("//")

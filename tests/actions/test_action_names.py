@@ -20,8 +20,7 @@ def test_action_names_are_unique_and_declared_in_the_domain() -> None:
     names = [cls().name() for cls in _actions()]
     assert len(names) == len(set(names))
     declared = set()
-    for path in (ROOT / "bot" / "domain").glob("*.yml"):
-        declared |= set((yaml.safe_load(path.read_text()) or {}).get("actions") or [])
+    declared |= set((yaml.safe_load((ROOT / "domain.yml").read_text()) or {}).get("actions") or [])
     assert set(names) <= declared, set(names) - declared
     for cls, name in zip(_actions(), names):
         assert name.startswith(("action_", "validate_")), name
@@ -32,13 +31,13 @@ def test_action_names_are_unique_and_declared_in_the_domain() -> None:
 
 def test_every_response_used_in_rules_is_in_the_catalogue() -> None:
     en = yaml.safe_load((ROOT / "api/app/i18n/catalogues/en.yml").read_text())
-    for path in (ROOT / "bot" / "data" / "rules").glob("*.yml"):
+    for path in (ROOT / "data" / "rules").glob("*.yml"):
         for rule in yaml.safe_load(path.read_text())["rules"]:
             for step in rule.get("steps", []):
                 action = step.get("action", "") if isinstance(step, dict) else ""
                 if action.startswith("utter_"):
                     assert action in en, f"{action} ({path.name})"
-    source = (ROOT / "bot" / "actions" / "appointments.py").read_text()
+    source = (ROOT / "actions" / "appointments.py").read_text()
     import re
 
     for response in re.findall(r'response="(utter_\w+)"', source):

@@ -225,7 +225,7 @@ def test_dockerfile_is_pinned_runs_as_a_user_and_bakes_in_no_secret(dockerfile: 
 
 def test_the_build_context_leaves_out_secrets_environments_and_models() -> None:
     ignored = set((ROOT / ".dockerignore").read_text().split())
-    assert {".env", ".venv-*", ".git", "var", "bot/models"} <= ignored
+    assert {".env", ".venv-*", ".git", "var", "models"} <= ignored
 
 
 def test_gateway_migrates_before_serving_and_trusts_only_configured_proxies() -> None:

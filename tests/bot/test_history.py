@@ -7,9 +7,9 @@ import asyncio
 from pathlib import Path
 
 import pytest
-from channels.gateway_nlg import request_body
-from history.compaction import compact
-from history.tracker_store import BoundedInMemoryTrackerStore
+from bot.channels.gateway_nlg import request_body
+from bot.history.compaction import compact
+from bot.history.tracker_store import BoundedInMemoryTrackerStore
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, ActiveLoop, BotUttered, SessionStarted, SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @pytest.fixture(scope="module")
 def domain() -> Domain:
-    return Domain.load(str(ROOT / "bot" / "domain"))
+    return Domain.load(str(ROOT / "domain.yml"))
 
 
 def user(text: str, intent: str, lang: str = "fr") -> UserUttered:

@@ -15,7 +15,7 @@ import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
-MODEL = ROOT / "bot" / "models" / "hirondelle.tar.gz"
+MODEL = ROOT / "models" / "hirondelle.tar.gz"
 LANGUAGES = ("fr", "nl", "en", "es", "de", "ru", "tr", "it", "ar")
 BAR = 0.95
 
@@ -44,7 +44,7 @@ def agent():
 
 def test_dev_and_sealed_sets_are_not_in_the_training_data() -> None:
     training = set()
-    for path in (ROOT / "bot" / "data" / "nlu").rglob("*.yml"):
+    for path in (ROOT / "data" / "nlu").rglob("*.yml"):
         for block in yaml.safe_load(path.read_text(encoding="utf-8"))["nlu"]:
             training |= {folded(line[2:]) for line in block["examples"].splitlines() if line.startswith("- ")}
     for kind in ("dev", "sealed"):

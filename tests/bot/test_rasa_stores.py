@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from history.tracker_store import BoundedSQLTrackerStore
+from bot.history.tracker_store import BoundedSQLTrackerStore
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import SessionStarted, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
@@ -27,7 +27,7 @@ spec.loader.exec_module(launch)
 
 POSTGRES = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 BASE = {"nlg": {"url": "${GATEWAY_URL}/internal/nlg"},
-        "tracker_store": {"type": "history.tracker_store.BoundedInMemoryTrackerStore", "max_turns": 20,
+        "tracker_store": {"type": "bot.history.tracker_store.BoundedInMemoryTrackerStore", "max_turns": 20,
                           "keep_turns": 8}}
 
 
@@ -42,7 +42,7 @@ def test_postgresql_and_redis_when_the_environment_says_so() -> None:
     chosen = launch.endpoints(BASE, env)
     assert chosen["nlg"] == BASE["nlg"]  # the rest of endpoints.yml as it was, ${VARS} included
     assert chosen["tracker_store"] == {
-        "type": "history.tracker_store.BoundedSQLTrackerStore", "max_turns": 20, "keep_turns": 8,
+        "type": "bot.history.tracker_store.BoundedSQLTrackerStore", "max_turns": 20, "keep_turns": 8,
         "dialect": "postgresql", "url": "postgres", "port": 5432, "db": "hirondelle_rasa",
         "username": "hirondelle", "password": f"${{{launch.TRACKER_PASSWORD_VAR}}}",
         "login_db": "hirondelle", "query": {"sslmode": "require"}}
@@ -76,7 +76,7 @@ def test_the_rewritten_endpoints_file_replaces_the_given_one(tmp_path: Path) -> 
 
 @pytest.fixture(scope="module")
 def domain() -> Domain:
-    return Domain.load(str(ROOT / "bot" / "domain"))
+    return Domain.load(str(ROOT / "domain.yml"))
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -227,7 +227,7 @@ def load_lexicon(root: Path) -> Lexicon:
 
     texts: dict[str, list[str]] = {lang: [] for lang in LATIN}
     for lang in LATIN:
-        for path in sorted((root / "bot" / "data" / "nlu" / lang).glob("*.yml")):
+        for path in sorted((root / "data" / "nlu" / lang).glob("*.yml")):
             data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
             for block in data.get("nlu") or []:
                 texts[lang] += [line[2:].strip() for line in str(block.get("examples", "")).splitlines()

@@ -3,13 +3,14 @@ the dev set (tests/nlu/<lang>.yml: never trained on, studied while editing the t
 data; tests/bot gates it at 95%) and the sealed set (tests/nlu/sealed/<lang>.yml: written
 by another hand, never read while editing; only its figures are printed).
 
-Run: .venv-bot/bin/python bench/nlu.py
+Run: .venv-bot/bin/python bench/nlu.py [path/to/model.tar.gz]   (default: models/hirondelle.tar.gz)
 (`make bench` runs it.) Language detection accuracy: bench/langdetect.py.
 """
 
 from __future__ import annotations
 
 import asyncio
+import sys
 import time
 from collections import Counter
 from pathlib import Path
@@ -17,6 +18,7 @@ from pathlib import Path
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # the custom components: bot.components
 LANGUAGES = ("fr", "nl", "en", "es", "de", "ru", "tr", "it", "ar")
 
 
@@ -35,7 +37,7 @@ async def main() -> None:
     # Rasa's debug log quotes every parsed text: that would print the sealed set.
     logging.disable(logging.INFO)
 
-    agent = Agent.load(str(ROOT / "models" / "hirondelle.tar.gz"))
+    agent = Agent.load(sys.argv[1] if len(sys.argv) > 1 else str(ROOT / "models" / "hirondelle.tar.gz"))
     import structlog
 
     structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))

@@ -1,32 +1,45 @@
-"""Erasure that erases (issue 10), on the real stack: gateway, Rasa, action server and
-the gateway's SQLite file database in WAL mode, as `make run` starts them.
+"""Erasure that erases (issues 10 and 11), on the real stack, in the two setups users run:
+
+- ``sqlite``: gateway, Rasa, action server and the gateway's SQLite file database in WAL
+  mode, Rasa's trackers in memory, as `make run` starts them;
+- ``postgresql``: the production setup on the local servers: the gateway on PostgreSQL and
+  Redis (REDIS_URL), Rasa's trackers in PostgreSQL (its SQL tracker store, in a database of
+  its own) and its locks in Redis.
 
 A person books on the website with their phone number, writes by SMS from that number,
 is handed to a counsellor (a reply, an internal note, a flag), asks for a home visit;
 then they are erased, by their own request by SMS or by an admin in the console. After
-that, the database files (.db, -wal, -shm, raw bytes) and Rasa's trackers (over its
-HTTP API) are searched for their phone number in any format, their name and their
-texts: nothing is found. A second person, never erased, proves that the search finds
-what is there."""
+that, everything the setup stores is searched for their phone number in any format, their
+name and their texts: with SQLite the database files byte by byte (.db, -wal, -shm); with
+PostgreSQL every row of every table of the gateway's database and of Rasa's tracker
+database, and every key of the stack's Redis prefix and Rasa's lock prefix; in both, Rasa's
+trackers over its HTTP API. Nothing is found. A second person, never erased, proves that
+the search finds what is there. (PostgreSQL keeps dead row versions in its files until
+autovacuum, see README "Erasure": the search reads what the database holds, not its files.)"""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import subprocess
 import sys
+import uuid
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import pytest
+import redis
+import sqlalchemy as sa
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from app.i18n.catalogue import render  # noqa: E402
 
+from tests.api.conftest import POSTGRES_ADMIN_URL  # noqa: E402
 from tests.fakes.fake_twilio import FakeTwilio, TwilioWebhooks  # noqa: E402
 from tools.stack import MODEL, Stack  # noqa: E402
 
@@ -43,11 +56,40 @@ def fake_twilio():
         yield server
 
 
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory, fake_twilio: FakeTwilio):
-    db = tmp_path_factory.mktemp("erasure") / "gateway.db"
-    s = Stack(database_url=f"sqlite:///{db}", extra_env={**TWILIO, "TWILIO_API_BASE_URL": fake_twilio.url,
-                                                        "OUTBOX_POLL_SECONDS": "0.2"})
+REDIS_URL = "redis://127.0.0.1:6379/0"
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def stack(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, fake_twilio: FakeTwilio):
+    env = {**TWILIO, "TWILIO_API_BASE_URL": fake_twilio.url, "OUTBOX_POLL_SECONDS": "0.2"}
+    if request.param == "sqlite":
+        db = tmp_path_factory.mktemp("erasure") / "gateway.db"
+        with _started(Stack(database_url=f"sqlite:///{db}", extra_env=env)) as s:
+            s.db_path = db  # type: ignore[attr-defined]
+            yield s
+        return
+    name = f"erasure_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    url = POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    prefix = f"e{uuid.uuid4().hex[:8]}:"
+    try:
+        with _started(Stack(database_url=url, extra_env={**env, "REDIS_URL": REDIS_URL,
+                                                          "REDIS_PREFIX": prefix})) as s:
+            s.rasa_db_url = url.rsplit("/", 1)[0] + f"/{name}_rasa"  # type: ignore[attr-defined]
+            yield s
+    finally:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+        r = redis.Redis.from_url(REDIS_URL)
+        for key in r.scan_iter(match=f"{prefix}*"):
+            r.delete(key)
+
+
+@contextlib.contextmanager
+def _started(s: Stack):
     s.env["PUBLIC_BASE_URL"] = s.url
     with s:
         for command, name in (("create-counsellor", "lea"), ("create-admin", "root")):
@@ -55,7 +97,6 @@ def stack(tmp_path_factory: pytest.TempPathFactory, fake_twilio: FakeTwilio):
                             "--username", name, "--name", name.capitalize(), "--languages", "fr,en"],
                            cwd=ROOT / "api", env={**s.env, "CONSOLE_PASSWORD": PASSWORD}, check=True,
                            capture_output=True)
-        s.db_path = db  # type: ignore[attr-defined]
         yield s
 
 
@@ -111,8 +152,46 @@ def tracker(stack: Stack, conversation_id: str) -> str:
 
 
 def database_bytes(stack: Stack) -> bytes:
-    db: Path = stack.db_path  # type: ignore[attr-defined]
-    return b"".join(p.read_bytes() for p in (db, Path(f"{db}-wal"), Path(f"{db}-shm")) if p.exists())
+    """All that the gateway stores: the SQLite files' raw bytes; or every row of every table of
+    its PostgreSQL database and every value of the stack's Redis keys and Rasa's lock keys."""
+    if not stack.database_url.startswith("postgresql"):
+        db: Path = stack.db_path  # type: ignore[attr-defined]
+        return b"".join(p.read_bytes() for p in (db, Path(f"{db}-wal"), Path(f"{db}-shm")) if p.exists())
+    out = rows_of(stack.database_url)
+    r = redis.Redis.from_url(REDIS_URL)
+    lock_prefix = re.sub(r"[^A-Za-z0-9]", "", stack.env["REDIS_PREFIX"]) + ":lock:"
+    keys = [*r.scan_iter(match=f"{stack.env['REDIS_PREFIX']}*"), *r.scan_iter(match=f"{lock_prefix}*")]
+    for key in keys:
+        kind = r.type(key).decode()
+        value = {"string": lambda k: r.get(k), "list": lambda k: r.lrange(k, 0, -1),
+                 "hash": lambda k: r.hgetall(k), "set": lambda k: r.smembers(k),
+                 "zset": lambda k: r.zrange(k, 0, -1), "stream": lambda k: r.xrange(k)}[kind](key)
+        out += [key, repr(value).encode()]
+    return b"\n".join(out)
+
+
+def rasa_database_bytes(stack: Stack) -> bytes:
+    """Every row of Rasa's tracker database (PostgreSQL setup; in memory otherwise: b"")."""
+    url = getattr(stack, "rasa_db_url", None)
+    return b"\n".join(rows_of(url)) if url else b""
+
+
+def rows_of(url: str) -> list[bytes]:
+    out = []
+    engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
+    with engine.connect() as conn:
+        tables = conn.execute(sa.text(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' "
+            "AND table_type = 'BASE TABLE'")).scalars().all()
+        assert tables, url
+        for table in tables:
+            # A row as text: every column, bytea as hex (ciphertext never matches).
+            for row in conn.execute(sa.text(f'SELECT t::text FROM "{table}" t')).scalars():
+                # Rasa's events hold JSON with non-ASCII letters escaped: searched as read too.
+                out += [row.encode(), re.sub(r"\\u([0-9a-fA-F]{4})", lambda m: chr(int(m.group(1), 16)),
+                                             row).encode()]
+    engine.dispose()
+    return out
 
 
 def becomes_known(stack: Stack, person: Person) -> None:
@@ -129,7 +208,9 @@ def becomes_known(stack: Stack, person: Person) -> None:
     assert sms(stack, person.phone, "je veux parler à un humain")
 
     lea, csrf = console(stack, "lea")
-    queue = lea.get("/api/console/queue").json()
+    r = lea.get("/api/console/queue")
+    assert r.status_code == 200, r.text
+    queue = r.json()
     item = next(q for q in queue if q["channel"] == "sms" and q["state"] == "waiting")
     person.sms_conversation = item["id"]
     assert lea.post(f"/api/console/conversations/{item['id']}/take", headers=csrf).status_code == 200
@@ -165,12 +246,17 @@ def becomes_known(stack: Stack, person: Person) -> None:
     # app.core.sealed_text); the pattern itself does find the number as typed.
     assert set(person.found_in(raw)) == {person.name, *person.texts}, person.found_in(raw)
     assert person.digits_pattern().search(person.typed.encode())
+    if getattr(stack, "rasa_db_url", None):
+        # Rasa's tracker database holds the number as typed (the user's message, the booking
+        # form's slot) until erasure or retention: the search sees it there.
+        assert {"phone", person.name} <= set(person.found_in(rasa_database_bytes(stack)))
     assert person.name in tracker(stack, person.web_conversation)
     assert "parler à un humain" in tracker(stack, person.sms_conversation)
 
 
 def assert_nothing_left(stack: Stack, person: Person) -> None:
     assert person.found_in(database_bytes(stack)) == []
+    assert person.found_in(rasa_database_bytes(stack)) == []
     for conversation_id in (person.sms_conversation, person.web_conversation):
         kept = tracker(stack, conversation_id)
         assert person.found_in(kept.encode()) == [], kept

@@ -234,3 +234,37 @@ def test_erasure_leaves_no_row_in_rasas_events_table(stack: Stack) -> None:
     assert rasa_rows(stack, conversation) == 0
     assert not r.exists(lock)
     assert rasa_rows(stack, conversation_id(stack, kept)) > 0
+
+
+def test_retention_deletes_the_trackers_of_idle_conversations_only(stack: Stack,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """Rasa's events table holds the users' texts: retention reaches it (rasa_store.purge_idle)."""
+    from tests.api.conftest import clear_caches
+
+    idle, active = "scale-idle", "scale-active"
+    for s in (idle, active):
+        chat(stack, s, "what are your opening hours?")
+    idle_id, active_id = conversation_id(stack, idle), conversation_id(stack, active)
+    rows = rasa_rows(stack, idle_id)
+    url = POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{stack.rasa_db}"  # type: ignore[attr-defined]
+    engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
+    with engine.begin() as conn:  # the idle conversation's last turn, 200 days ago
+        conn.execute(sa.text("UPDATE events SET timestamp = timestamp - 200 * 86400 WHERE sender_id = :s"),
+                     {"s": idle_id})
+    engine.dispose()
+    monkeypatch.setenv("DATABASE_URL", stack.database_url)
+    monkeypatch.setenv("RASA_TRACKER_DB", stack.rasa_db)  # type: ignore[attr-defined]
+    clear_caches()
+    try:
+        from app.conversations import rasa_store
+
+        deleted = rasa_store.purge_idle(time.time() - 180 * 86400)
+    finally:
+        monkeypatch.undo()
+        clear_caches()
+    assert rows > 0 and deleted == rows  # that conversation's rows, and no other's
+    assert rasa_rows(stack, idle_id) == 0
+    assert rasa_rows(stack, active_id) > 0
+    # The person who comes back after the retention period starts afresh and is answered.
+    assert chat(stack, idle, "what are your opening hours?")
+    assert rasa_rows(stack, idle_id) > 0

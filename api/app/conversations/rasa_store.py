@@ -1,11 +1,12 @@
-"""Rasa's own stores, reached by erasure alone: its SQL tracker database and its Redis locks.
+"""Rasa's own stores, reached by erasure and retention: its SQL tracker database and its Redis locks.
 
 Rasa 3.6's SQL tracker store only appends and has no delete, so erasure deletes a
 conversation's rows from Rasa's `events` table itself (after asking Rasa to forget it,
 which waits for a turn in progress under Rasa's lock), and the conversation's Redis lock
 key, which names it. Direct access, rather than one more endpoint on Rasa: it works with
 Rasa down or restarting, whichever replica wrote the rows. The gateway never reads these
-tables; it only deletes one conversation's rows there.
+tables; it only deletes one conversation's rows there, or (retention, ``purge_idle``) the
+rows of conversations idle for longer than the retention period.
 
 Which database: the rule of bot/scripts/launch.py (RASA_TRACKER_DB_URL, else the database
 RASA_TRACKER_DB, default "<DATABASE_URL's database>_rasa", when DATABASE_URL is
@@ -29,7 +30,7 @@ log = logging.getLogger("app.conversations.rasa_store")
 
 # Rasa's SQLTrackerStore.SQLEvent (rasa/core/tracker_store.py, 3.6): only what is deleted by.
 _EVENTS = sa.Table("events", sa.MetaData(), sa.Column("id", sa.Integer, primary_key=True),
-                   sa.Column("sender_id", sa.String(255)))
+                   sa.Column("sender_id", sa.String(255)), sa.Column("timestamp", sa.Float))
 
 
 def tracker_db_url(settings: Settings) -> str:
@@ -88,3 +89,25 @@ def erase(conversation_ids: list[str]) -> bool | None:
             log.warning("could not delete Rasa's lock keys in Redis")
             done = False
     return done
+
+
+def purge_idle(cutoff_epoch: float) -> int | None:
+    """Retention in Rasa's tracker database: every row of each conversation whose latest
+    event is older than the cutoff (idle for the whole retention period; a conversation in
+    use keeps its bounded history whole, never half of it). The number of rows deleted, or
+    None when Rasa has no such database (in memory: gone at restart, bounded meanwhile)."""
+    url = tracker_db_url(get_settings())
+    if not url:
+        return None
+    idle = (sa.select(_EVENTS.c.sender_id).group_by(_EVENTS.c.sender_id)
+            .having(sa.func.max(_EVENTS.c.timestamp) < cutoff_epoch))
+    try:
+        with _engine(url).begin() as conn:
+            return conn.execute(sa.delete(_EVENTS).where(_EVENTS.c.sender_id.in_(idle))).rowcount or 0
+    except sa.exc.SQLAlchemyError as exc:
+        if getattr(exc.orig, "sqlstate", None) == "42P01" or (
+                isinstance(exc, sa.exc.OperationalError) and "does not exist" in str(exc.orig)):
+            return 0  # Rasa never stored a tracker there
+        log.warning("retention: could not delete idle conversations in Rasa's tracker database (%s)",
+                    type(exc.orig).__name__)
+        return None

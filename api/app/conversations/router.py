@@ -54,7 +54,7 @@ def _bearer(authorization: str | None) -> str | None:
                         429: {"description": "Too many messages of this conversation are waiting: not stored, "
                                              "send it again after Retry-After"},
                         503: {"description": "The assistant is down; the message is stored"}})
-def chat(body: ChatRequest, request: Request, session: Session = Depends(get_session)):  # noqa: B008
+def chat(body: ChatRequest, request: Request, session: Session = Depends(get_session, scope="function")):  # noqa: B008
     # API senders live in their own namespace ("api:"), apart from phone numbers ("tel:")
     # and the widget's signed conversations ("web:w-"). Inside it, the sender name only
     # starts a conversation; every later message needs the token the first one returned.
@@ -141,7 +141,7 @@ def _replay(session: Session, key: str, external: str) -> JSONResponse | None:
 @router.get("/api/chat/{sender}", response_model=ChatHistory,
             responses={**UNAUTHORIZED, 404: {"description": "The conversation no longer exists"}})
 def conversation_history(sender: str, authorization: str | None = Header(default=None),  # noqa: B008
-                         session: Session = Depends(get_session)) -> dict:  # noqa: B008
+                         session: Session = Depends(get_session, scope="function")) -> dict:  # noqa: B008
     """The conversation's messages, oldest first: answers given later (after an outage,
     or by a counsellor) are found here. Needs 'Authorization: Bearer <token>'."""
     conv = _owned(session, sender, _bearer(authorization))
@@ -158,7 +158,7 @@ def conversation_history(sender: str, authorization: str | None = Header(default
 @router.delete("/api/chat/{sender}", status_code=204,
                responses={**UNAUTHORIZED, 404: {"description": "No conversation for this sender"}})
 def delete_conversation(sender: str, authorization: str | None = Header(default=None),  # noqa: B008
-                        session: Session = Depends(get_session)) -> Response:  # noqa: B008
+                        session: Session = Depends(get_session, scope="function")) -> Response:  # noqa: B008
     """Deletion on request: the conversation and every message in it are erased. Needs
     'Authorization: Bearer <token>' (the token of the conversation's first answer)."""
     conv = _owned(session, sender, _bearer(authorization))

@@ -119,7 +119,7 @@ async def whatsapp_webhook(form: FormData = Depends(signed_form(WHATSAPP_PATH)))
 @router.post("/status", status_code=204, response_class=Response, responses=SIGNED,
              summary="Delivery status callback for outbound messages")
 def status_webhook(request: Request, form: FormData = Depends(signed_form(STATUS_PATH)),  # noqa: B008
-                   session: Session = Depends(get_session)) -> Response:  # noqa: B008
+                   session: Session = Depends(get_session, scope="function")) -> Response:  # noqa: B008
     sid = (form.get("MessageSid") or form.get("SmsSid") or "").strip()
     state = (form.get("MessageStatus") or form.get("SmsStatus") or "").strip()
     if not sid or not state:

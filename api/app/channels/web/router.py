@@ -76,7 +76,7 @@ def new_session() -> dict[str, str]:
              responses={**UNAUTHORIZED, 422: {"description": "Empty, non-text or over-long message"},
                         503: {"description": "The assistant is down; the message is stored"}})
 def post_message(body: WidgetMessageRequest, request: Request,
-                 session: Session = Depends(get_session)):  # noqa: B008
+                 session: Session = Depends(get_session, scope="function")):  # noqa: B008
     identity = identify(body.token)
     before = repository.last_message_id(session, identity.key)
     # Bookings the assistant makes for this conversation count against this client's
@@ -109,7 +109,7 @@ def post_message(body: WidgetMessageRequest, request: Request,
 
 
 @router.get("/history", response_model=WidgetHistory, responses=UNAUTHORIZED)
-def history(token: str = Query(default=""), session: Session = Depends(get_session)):  # noqa: B008
+def history(token: str = Query(default=""), session: Session = Depends(get_session, scope="function")):  # noqa: B008
     identity = identify(token)
     conv = conversations.get_by_key(session, identity.key)
     if conv is None:  # a session that has not sent anything yet
@@ -125,7 +125,7 @@ def privacy() -> dict[str, int]:
 
 
 @router.get("/appointments", response_model=WidgetAppointments, responses=UNAUTHORIZED)
-def upcoming_appointments(token: str = Query(default=""), session: Session = Depends(get_session)):  # noqa: B008
+def upcoming_appointments(token: str = Query(default=""), session: Session = Depends(get_session, scope="function")):  # noqa: B008
     """The conversation's upcoming appointments (reference, service, start): shown before
     the widget forgets the conversation on a shared phone, so the person can note them."""
     identity = identify(token)
@@ -137,7 +137,7 @@ def upcoming_appointments(token: str = Query(default=""), session: Session = Dep
 
 
 @router.delete("/conversation", status_code=204, responses=UNAUTHORIZED)
-def delete_conversation(token: str = Query(default=""), session: Session = Depends(get_session)) -> Response:  # noqa: B008
+def delete_conversation(token: str = Query(default=""), session: Session = Depends(get_session, scope="function")) -> Response:  # noqa: B008
     """"Delete my data" from the widget's menu: the same erasure as in conversation (the
     conversation and its messages, upcoming appointments cancelled, name and phone
     blanked). Idempotent: a conversation that was never stored, or already erased, is a 204."""

@@ -19,7 +19,7 @@ from app.core.db import get_session, utcnow
 from app.core.settings import get_settings
 
 router = APIRouter(prefix="/api/console", tags=["console: accounts"])
-SessionDep = Annotated[Session, Depends(get_session)]
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 Me = Annotated[Principal, Depends(require_counsellor)]
 Admin = Annotated[Principal, Depends(require_admin)]
 AUTH = {401: {"description": "Not signed in"}, 403: {"description": "Missing CSRF token, or not allowed"}}

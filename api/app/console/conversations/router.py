@@ -37,7 +37,7 @@ from app.safety.screen import Category
 router = APIRouter(prefix="/api/console", tags=["console: conversations"],
                    responses={401: {"description": "Not signed in"},
                               403: {"description": "Missing CSRF token, or not allowed"}})
-SessionDep = Annotated[Session, Depends(get_session)]
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 Me = Annotated[Principal, Depends(require_counsellor)]
 Admin = Annotated[Principal, Depends(require_admin)]
 FIRST_WORDS = 80

@@ -41,7 +41,7 @@ from app.safety.screen import Category
 
 HERE = Path(__file__).parent
 UI_LANGUAGES = ("fr", "nl", "en")
-SessionDep = Annotated[Session, Depends(get_session)]
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 router = APIRouter(prefix="/console", include_in_schema=False)
 assets = APIRouter(include_in_schema=False)

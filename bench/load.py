@@ -14,8 +14,9 @@ Setups:
 - embedded: what `make run` runs: SQLite, Rasa's trackers and locks in memory, one
   gateway, one Rasa, the action server;
 - cluster: a fresh PostgreSQL database (dropped afterwards), Redis (REDIS_URL, a
-  unique REDIS_PREFIX), two Rasa processes (trackers in PostgreSQL, locks in Redis).
-  tools/stack.py starts one gateway process: this measures 1 gateway + 2 Rasa.
+  unique REDIS_PREFIX), two gateway processes and two Rasa processes (trackers in
+  PostgreSQL, locks in Redis) and the action server; each conversation's messages
+  alternate between the two gateways (as behind a load balancer without stickiness).
 
 Printed: p50/p95/p99 of the time each message waits for its answer, messages/s (all
 messages answered / wall time), errors (not a 200, a timeout, or no answer at all), the
@@ -24,11 +25,12 @@ count: inbound messages stored against messages sent, by status, and the replies
 against the replies received (nothing lost, nothing answered twice). Timing is never
 asserted: these are figures to read.
 
---pin-rasa CORE pins every Rasa process to that core (taskset) and the rest of the stack
-and this client to the other cores: one Rasa replica's capacity on one core.
+--pin rasa|gateway pins that part (taskset; --core, default 0) and the rest of the stack
+and this client to the other cores: one replica's capacity on one core is the messages/s
+answered divided by the share of its core it kept busy (printed).
 
 Run: .venv-api/bin/python bench/load.py [--conversations 50] [--messages 16]
-     [--setup embedded|cluster] [--pin-rasa 0]
+     [--setup embedded|cluster] [--pin rasa|gateway [--core 0]]
 """
 
 from __future__ import annotations
@@ -142,16 +144,17 @@ def parts(stack: Stack) -> dict[str, list[int]]:
     return out
 
 
-def pin(stack: Stack, rasa_core: int) -> str:
+def pin(stack: Stack, part: str, core: int) -> str:
     cores = sorted(os.sched_getaffinity(0))
-    others = ",".join(str(c) for c in cores if c != rasa_core) or str(rasa_core)
+    others = ",".join(str(c) for c in cores if c != core) or str(core)
     groups = parts(stack)
     for name, pids in groups.items():
         for pid in pids:
-            subprocess.run(["taskset", "-a", "-pc", str(rasa_core) if name == "rasa" else others, str(pid)],
+            subprocess.run(["taskset", "-a", "-pc", str(core) if name == part else others, str(pid)],
                            check=True, capture_output=True)
     os.sched_setaffinity(0, {int(c) for c in others.split(",")})
-    return f"Rasa pinned to core {rasa_core}; gateway, actions and this client on core(s) {others}"
+    rest = ", ".join(n for n in ("gateway", "rasa", "actions") if n != part)
+    return f"{part} pinned to core {core}; {rest} and this client on core(s) {others}"
 
 
 # ---- the run ----
@@ -169,15 +172,16 @@ def run(stack: Stack, conversations: int, length: int, run_id: str) -> dict:
         nonlocal replies
         token = None
         sender = f"load-{run_id}-{n}"
-        with httpx.Client(base_url=stack.url, timeout=60) as client:
+        with httpx.Client(timeout=60) as client:
             start.wait()
-            for text in texts:
+            for i, text in enumerate(texts):
                 body = {"sender": sender, "text": text, "client_message_id": uuid.uuid4().hex}
                 if token:
                     body["token"] = token
                 t0 = time.perf_counter()
                 try:
-                    r = client.post("/api/chat", json=body)
+                    # Several gateways (cluster): each message to the next one, round robin.
+                    r = client.post(f"{stack.urls[(n + i) % len(stack.urls)]}/api/chat", json=body)
                     status = str(r.status_code)
                 except httpx.HTTPError as e:
                     r, status = None, type(e).__name__
@@ -239,7 +243,7 @@ def over_stored(database_url: str, run_id: str, plans: list[tuple[str, list[str]
     return sum(n > len(plans[int(key.rsplit("-", 1)[1])][1]) for key, n in rows)
 
 
-def report(setup: str, result: dict, database_url: str, run_id: str, note: str) -> None:
+def report(setup: str, result: dict, database_url: str, run_id: str, note: str, pinned: str | None) -> None:
     ms = [x * 1000 for x in result["latencies"]]
     sent = len(ms)
     errors = sum(result["errors"].values())
@@ -256,6 +260,11 @@ def report(setup: str, result: dict, database_url: str, run_id: str, note: str) 
     print("  CPU per message: " + "   ".join(
         f"{name} {cpu[name] / sent * 1000:.0f} ms" for name in ("gateway", "rasa", "actions")) +
         f"   (busy: {sum(cpu.values()) / result['wall']:.2f} of {os.cpu_count()} cores)")
+    if pinned:
+        busy = cpu[pinned] / result["wall"]
+        print(f"  {pinned} on its one core: {busy:.0%} busy at {(sent - errors) / result['wall']:.1f} messages/s"
+              f" -> one {pinned} replica on one core serves about {(sent - errors) / result['wall'] / busy:.0f}"
+              f" messages/s (CPU-bound estimate)")
     inbound, outbound, states = stored(database_url, run_id)
     answered_ok = sent - errors
     duplicates = over_stored(database_url, run_id, result["plans"])
@@ -294,7 +303,8 @@ def main() -> None:
     ap.add_argument("--conversations", type=int, default=50)
     ap.add_argument("--messages", type=int, default=16, help="messages per conversation")
     ap.add_argument("--setup", choices=["embedded", "cluster"], default="embedded")
-    ap.add_argument("--pin-rasa", type=int, metavar="CORE", help="pin Rasa to this core, the rest elsewhere")
+    ap.add_argument("--pin", choices=["rasa", "gateway"], help="pin this part to one core, the rest elsewhere")
+    ap.add_argument("--core", type=int, default=0, help="the core for --pin")
     args = ap.parse_args()
     run_id = uuid.uuid4().hex[:6]
     env = {"BOOKINGS_PER_CLIENT_PER_HOUR": "10000"}  # every conversation comes from 127.0.0.1
@@ -302,17 +312,16 @@ def main() -> None:
             (fresh_postgres() if args.setup == "cluster" else _sqlite(tmp)) as database_url:
         if args.setup == "cluster":
             env |= {"REDIS_URL": REDIS_URL, "REDIS_PREFIX": f"bench{uuid.uuid4().hex[:8]}:"}
-            stack = Stack(database_url=database_url, rasa_replicas=2, extra_env=env)
-            note = "PostgreSQL + Redis, 1 gateway process + 2 Rasa processes + the action server " \
-                   "(tools/stack.py starts one gateway)"
+            stack = Stack(database_url=database_url, rasa_replicas=2, gateways=2, extra_env=env)
+            note = "PostgreSQL + Redis, 2 gateway processes + 2 Rasa processes + the action server"
         else:
             stack = Stack(database_url=database_url, extra_env=env)
             note = "SQLite, Rasa in memory, 1 gateway + 1 Rasa + the action server (make run)"
         with stack:
-            if args.pin_rasa is not None:
-                note += "; " + pin(stack, args.pin_rasa)
+            if args.pin:
+                note += "; " + pin(stack, args.pin, args.core)
             result = run(stack, args.conversations, args.messages, run_id)
-            report(args.setup, result, database_url, run_id, note)
+            report(args.setup, result, database_url, run_id, note, args.pin)
         if args.setup == "cluster":
             _clear_redis(env["REDIS_PREFIX"])
 

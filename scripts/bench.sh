@@ -8,5 +8,5 @@ echo "== Language detection (held-out) =="; .venv-api/bin/python bench/langdetec
 echo "== Time expressions: hand-written parser vs dateparser (held-out) =="; .venv-api/bin/python bench/dates.py
 echo "== /api/chat latency =="; .venv-api/bin/python bench/latency.py
 echo "== One long conversation: cost per turn =="; .venv-api/bin/python bench/growth.py
-echo "== Load: 20 and 50 concurrent conversations, embedded; 50 on PostgreSQL + Redis, 2 Rasa =="; for a in "embedded 20" "embedded 50" "cluster 50"; do set -- $a; .venv-api/bin/python bench/load.py --setup "$1" --conversations "$2"; done
+echo "== Load: 20 and 50 concurrent conversations, embedded; 50 on PostgreSQL + Redis, 2 gateways + 2 Rasa =="; for a in "embedded 20" "embedded 50" "cluster 50"; do set -- $a; .venv-api/bin/python bench/load.py --setup "$1" --conversations "$2"; done
 if [ -f bench/booking.py ]; then echo "== Booking =="; .venv-api/bin/python bench/booking.py; fi

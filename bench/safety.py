@@ -1,11 +1,18 @@
 """Danger screen: recall per language and category, and false alarms on ordinary messages.
 
-Run: .venv-api/bin/python bench/safety.py [--show-dev-misses] [--show-false-alarms]
+Run: .venv-api/bin/python bench/safety.py [--show-dev-misses] [--show-false-alarms] [--cv]
 
-- dev set (tests/safety/dev/<lang>.yml): studied while editing the phrase lists;
-  ``--show-dev-misses`` prints what it misses.
+Each set is screened twice: by the phrase lists alone, and by the whole screen (the lists,
+then the model of app/safety/model.py where they find no life at stake).
+
+- dev set (api/app/safety/examples/<lang>*.yml): studied while editing the phrase lists,
+  and the model's danger examples, so the whole screen's dev figure is not a measure;
+  ``--show-dev-misses`` prints what the lists miss.
 - sealed set (tests/safety/sealed/<lang>.yml): written by another hand and never read
   while tuning; only its figures are printed, never its messages.
+- ``--cv``: the model measured on messages it never saw: 5-fold cross-validation over the
+  dev set and the ordinary messages of the NLU training data (recall on life-threatening
+  dev messages, ordinary messages newly flagged at the threshold).
 - false alarms: every ordinary message of the NLU training data and the held-out NLU
   test set (data/nlu, tests/nlu), nine languages, none of them a danger message.
   Messages that talk *about* the service's own subjects (for example "can victims of
@@ -29,11 +36,13 @@ sys.path.insert(0, str(ROOT / "api"))
 
 from app.safety.screen import LANGUAGES, LIFE, Category, Level, screen  # noqa: E402
 
+SETS = {"dev": ROOT / "api" / "app" / "safety" / "examples", "sealed": ROOT / "tests" / "safety" / "sealed"}
+
 
 def danger_set(kind: str, lang: str) -> list[tuple[str, Category]]:
     """Every file of the set for a language: <lang>.yml and <lang>-<part>.yml (several hands)."""
     rows = []
-    for path in sorted((ROOT / "tests" / "safety" / kind).glob(f"{lang}*.yml")):
+    for path in sorted(SETS[kind].glob(f"{lang}*.yml")):
         if path.stem != lang and not path.stem.startswith(f"{lang}-"):
             continue
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
@@ -56,8 +65,9 @@ def ordinary_messages(lang: str) -> list[tuple[str, str]]:
     return out
 
 
-def recall(kind: str, show: bool) -> None:
-    print(f"\n{kind} set: recall (life-threatening = suicide, medical, violence)")
+def recall(kind: str, show: bool, model: bool) -> None:
+    print(f"\n{kind} set, {'lists + model' if model else 'phrase lists alone'}: recall "
+          f"(life-threatening = suicide, medical, violence)")
     header = f"{'lang':<5}{'n':>5}{'life':>12}{'urgent':>12}{'all':>12}{'right kind':>12}"
     print(header)
     totals = defaultdict(lambda: [0, 0])
@@ -69,7 +79,7 @@ def recall(kind: str, show: bool) -> None:
             continue
         res = defaultdict(lambda: [0, 0])
         for text, cat in rows:
-            found = screen(text)
+            found = screen(text, model=model)
             group = "life" if cat in LIFE else "urgent"
             hit = found.danger and (found.level is Level.life or group == "urgent")
             res[group][0] += hit
@@ -100,8 +110,9 @@ def recall(kind: str, show: bool) -> None:
                                            for c, (h, n) in per_cat.items()))
 
 
-def false_alarms(show: bool) -> None:
-    print("\nfalse alarms on ordinary messages (NLU training data + held-out set)")
+def false_alarms(show: bool, model: bool) -> None:
+    which = "lists + model (the model was trained on the training part: see --cv)" if model else "phrase lists alone"
+    print(f"\nfalse alarms on ordinary messages (NLU training data + held-out set), {which}")
     print(f"{'lang':<5}{'n':>7}{'any':>10}{'112 reply':>11}")
     all_n = all_any = all_life = 0
     t0 = time.perf_counter()
@@ -109,7 +120,7 @@ def false_alarms(show: bool) -> None:
         rows = ordinary_messages(lang)
         n_any = n_life = 0
         for text, intent in rows:
-            found = screen(text)
+            found = screen(text, model=model)
             if found.danger:
                 n_any += 1
                 n_life += found.level is Level.life
@@ -129,11 +140,42 @@ def main() -> None:
     parser.add_argument("--show-dev-misses", action="store_true")
     parser.add_argument("--show-false-alarms", action="store_true")
     parser.add_argument("--dev-only", action="store_true", help="skip the sealed set")
+    parser.add_argument("--cv", action="store_true", help="cross-validate the model (about a minute)")
     args = parser.parse_args()
-    recall("dev", args.show_dev_misses)
-    if not args.dev_only:
-        recall("sealed", False)
-    false_alarms(args.show_false_alarms)
+    for model in (False, True):
+        recall("dev", args.show_dev_misses and not model, model)
+        if not args.dev_only:
+            recall("sealed", False, model)
+        false_alarms(args.show_false_alarms, model)
+    if args.cv:
+        cross_validate()
+
+
+def cross_validate(folds: int = 5) -> None:
+    """The model on messages it never saw, with the lists' verdict beside it."""
+    import numpy as np
+    from app.safety import model as danger_model
+    from app.safety.screen import screen_lists
+    from sklearn.model_selection import StratifiedKFold
+
+    texts, labels = danger_model.training_set()
+    texts, labels = np.array(texts, dtype=object), np.array(labels)
+    ordinary = np.arange(len(texts)) >= len(danger_model.danger_examples())  # danger examples come first
+    life = labels != danger_model.OTHER
+    p_life = np.zeros(len(texts))
+    for train, test in StratifiedKFold(folds, shuffle=True, random_state=0).split(texts, labels):
+        fitted = danger_model.DangerModel(danger_model.build().fit(texts[train], labels[train]))
+        p_life[test] = [g.probability for g in fitted.life_probability(list(texts[test]))]
+    lists = np.array([screen_lists(t).level is Level.life for t in texts])
+    print(f"\nmodel, {folds}-fold cross-validation over {life.sum()} life-threatening dev messages and "
+          f"{ordinary.sum()} ordinary messages of the NLU training data")
+    print(f"{'threshold':>10}{'recall (model alone)':>22}{'ordinary newly flagged':>26}")
+    for threshold in (0.5, 0.6, 0.7, 0.8, 0.9):
+        flagged = p_life >= threshold
+        newly = (flagged & ordinary & ~lists).sum()
+        mark = "  <- in use" if threshold == danger_model.THRESHOLD else ""
+        print(f"{threshold:>10.1f}{100 * (flagged & life).sum() / life.sum():>21.1f}%"
+              f"{newly:>12} ({100 * newly / ordinary.sum():.3f}%){mark}")
 
 
 if __name__ == "__main__":

@@ -58,7 +58,7 @@ async def lifespan(app: FastAPI):  # noqa: ANN201
     anyio.to_thread.current_default_thread_limiter().total_tokens = settings.worker_threads
     get_detector().warm_up()
     # The danger screen's phrase lists load at start-up: a broken list stops the gateway
-    # here, never one message at a time.
+    # here, never one message at a time; its model is trained here too (a few seconds).
     screen("warm up")
     sender = outbox.start_sender(settings) if settings.scheduler_enabled else None
     reminders = (reminder_scheduler.start(settings.scheduler_interval_seconds)

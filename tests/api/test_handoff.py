@@ -80,6 +80,23 @@ def test_each_kind_of_danger_gets_its_own_help(client) -> None:
     assert "urgent" in detention
 
 
+@pytest.mark.parametrize(("text", "lang"), [("ابني شرب دوا الغسيل", "ar"),
+                                             ("mi hijo se tomó las pastillas de la abuela", "es")])
+def test_a_possible_danger_no_list_holds_gets_112_and_a_person_with_rasa_down(client, session, text, lang) -> None:
+    """The model behind the phrase lists (app/safety/model.py): words that fit a doubt."""
+    from app.i18n.catalogue import render
+
+    r = chat(client, f"p-{lang}", text)
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["language"] == lang
+    assert body["messages"][0]["text"] == render("danger_possible", lang).text
+    assert "112" in body["messages"][0]["text"]
+    conv = conv_of(session, f"p-{lang}")
+    assert conv.handoff_state == HandoffState.waiting and conv.urgent
+    assert conv.danger_category in ("suicide", "medical", "violence")
+
+
 def test_a_dutch_speaker_gets_the_dutch_suicide_line(client) -> None:
     assert "1813" in chat(client, "nl1", "ik wil dood, ik kan niet meer").json()["messages"][0]["text"]
     assert "0800 32 123" in chat(client, "fr1", "j'ai envie de mourir").json()["messages"][0]["text"]

@@ -1,4 +1,5 @@
-"""The danger screen's matcher and its phrase lists (recall figures: bench/safety.py)."""
+"""The danger screen's matcher, its phrase lists and the model behind them (recall figures:
+bench/safety.py)."""
 
 from __future__ import annotations
 
@@ -6,8 +7,18 @@ import sys
 from pathlib import Path
 
 import pytest
-
-from app.safety.screen import LANGUAGES, LIFE, Category, Level, compile_pattern, fold, load_patterns, screen, tokens
+from app.safety.screen import (
+    LANGUAGES,
+    LIFE,
+    Category,
+    Level,
+    compile_pattern,
+    fold,
+    load_patterns,
+    screen,
+    screen_lists,
+    tokens,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "bench"))
@@ -43,16 +54,16 @@ def test_one_typo_is_forgiven_on_long_words_only() -> None:
 
 
 @pytest.mark.parametrize("lang", LANGUAGES)
-def test_every_life_threatening_dev_message_is_caught(lang: str) -> None:
+def test_every_life_threatening_dev_message_is_caught_by_the_lists_alone(lang: str) -> None:
     missed = [text for text, cat in danger_set("dev", lang)
-              if cat in LIFE and screen(text).level is not Level.life]
+              if cat in LIFE and screen_lists(text).level is not Level.life]
     assert missed == []
 
 
 @pytest.mark.parametrize("lang", LANGUAGES)
 def test_almost_every_urgent_dev_message_is_caught(lang: str) -> None:
     rows = [(t, c) for t, c in danger_set("dev", lang) if c not in LIFE]
-    missed = [t for t, _ in rows if not screen(t).danger]
+    missed = [t for t, _ in rows if not screen_lists(t).danger]
     assert len(missed) <= max(1, len(rows) // 20), missed
 
 
@@ -60,3 +71,47 @@ def test_false_alarms_stay_under_one_percent_of_ordinary_messages() -> None:
     rows = [(t, i) for lang in LANGUAGES for t, i in ordinary_messages(lang)]
     life = [(t, i) for t, i in rows if screen(t).level is Level.life]
     assert len(life) / len(rows) < 0.01, life[:20]
+
+
+# --- the model behind the lists (app/safety/model.py) ------------------------------------------
+# Messages written for these tests, none of them in the lists' or the model's examples: what
+# the lists miss and the model catches, in several languages and scripts.
+MODEL_CATCHES = [
+    ("ابني شرب دوا الغسيل", "ar"),                               # my son drank the washing liquid
+    ("mi hijo se tomó las pastillas de la abuela", "es"),          # my son took grandma's pills
+]
+
+
+@pytest.mark.parametrize(("text", "lang"), MODEL_CATCHES)
+def test_the_model_catches_what_no_list_holds_as_a_possible_danger(text: str, lang: str) -> None:
+    assert not screen_lists(text).danger, "the lists learnt it: write a new one here"
+    found = screen(text)
+    assert found.level is Level.life and found.possible, found
+    assert found.category in LIFE and found.model_category is found.category
+    assert found.matched[-1].startswith("model/")
+
+
+def test_a_list_match_is_never_called_possible_and_the_model_can_be_left_out() -> None:
+    found = screen("my baby is not breathing")
+    assert found.level is Level.life and not found.possible and found.model_category is None
+    assert screen("ابني شرب دوا الغسيل", model=False).danger is False
+
+
+@pytest.mark.parametrize("text", ["ya", "ok", "1", "merci beaucoup", "when are you open?", "0470 12 34 56",
+                                  "ich möchte einen termin", "مرحبا", "da", "evet", "si grazie"])
+def test_short_ordinary_answers_are_not_flagged_by_the_model(text: str) -> None:
+    assert not screen(text).danger, screen(text).matched
+
+
+def test_without_examples_the_lists_still_work(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from app.safety import model
+
+    monkeypatch.setattr(model, "EXAMPLES_DIR", tmp_path)  # an image without the examples
+    model.get_model.cache_clear()
+    try:
+        assert model.get_model() is None
+        assert screen("i want to kill myself").level is Level.life
+        assert not screen("ابني شرب دوا الغسيل").danger
+    finally:
+        monkeypatch.undo()
+        model.get_model.cache_clear()

@@ -1,5 +1,5 @@
 """Counsellors' verdicts on the danger screen: an alert that was wrong, a danger message
-it missed. The team reads this list to grow the danger dev set (tests/safety/dev)."""
+it missed. The team reads this list to grow the danger dev set (api/app/safety/examples)."""
 
 from __future__ import annotations
 

@@ -28,7 +28,9 @@ def reply_texts(screening: Screening, language: str, conv: Conversation, avail: 
                 on_call_alerted: bool, ask_safe_to_contact: bool) -> list[str]:
     category = screening.category
     assert category is not None
-    first = render(f"danger_{category.value}", language).text
+    # A possible danger (the model's guess, no list matched): 112 and a person all the same,
+    # in words that fit a doubt, never a diagnosis.
+    first = render("danger_possible" if screening.possible else f"danger_{category.value}", language).text
     if conv.handoff_state == HandoffState.taken:
         when = render("danger_when_taken", language).text
     else:
@@ -62,7 +64,8 @@ def respond(session: Session, conv: Conversation, inbound: Message, screening: S
     else:
         on_call = alerts.alert_urgent(session, conv, now, avail)
     texts = reply_texts(screening, language, conv, avail, on_call_alerted=on_call, ask_safe_to_contact=ask)
-    log.warning("conversation %s: danger screen %s (%s)", conv.id, screening.level, category)
+    log.warning("conversation %s: danger screen %s (%s%s)", conv.id, screening.level, category,
+                ", possible: the model's guess" if screening.possible else "")
     return texts
 
 

@@ -19,6 +19,11 @@ Matching is built for the way people type on a phone in distress:
 - a pattern word of five letters or more also matches one typo away (one letter
   added, dropped, changed, or two swapped): "respirre", "suicde".
 
+Behind the lists, a statistical model (``model.py``) reads every message the lists find
+no life at stake in; when it is sure enough, the screen reports a *possible* danger of the
+category it guesses (``Screening.possible``): 112 and a counsellor all the same, in words
+that fit a doubt.
+
 Recall per language and category, and the false-alarm rate on ordinary messages, are
 measured by ``bench/safety.py`` on a dev set and on a sealed set nobody tunes against.
 """
@@ -290,6 +295,12 @@ class Screening:
     categories: list[Category] = field(default_factory=list)
     languages: list[str] = field(default_factory=list)   # lists that matched, most matches first
     matched: list[str] = field(default_factory=list)     # the patterns (for tests and the bench)
+    model_category: Category | None = None               # added by the model, not by a list
+
+    @property
+    def possible(self) -> bool:
+        """The most pressing category is the model's guess, not a list's match."""
+        return self.model_category is not None and self.category is self.model_category
 
     @property
     def danger(self) -> bool:
@@ -310,7 +321,22 @@ class Screening:
         return None
 
 
-def screen(text: str) -> Screening:
+def screen(text: str, *, model: bool = True) -> Screening:
+    """The phrase lists, then (``model``) the model when no list found a life at stake."""
+    result = screen_lists(text)
+    if model and result.level is not Level.life and tokens(text):
+        from app.safety.model import get_model
+
+        danger_model = get_model()
+        guess = danger_model.guess(text) if danger_model is not None else None
+        if guess is not None:
+            result.model_category = Category(guess.category)
+            result.categories.append(result.model_category)
+            result.matched.append(f"model/{guess.category}: p={guess.probability:.2f}")
+    return result
+
+
+def screen_lists(text: str) -> Screening:
     toks = tokens(text)
     result = Screening()
     if not toks:

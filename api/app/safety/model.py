@@ -1,0 +1,133 @@
+"""The danger screen's second net: a statistical model behind the phrase lists.
+
+The phrase lists (``screen.py``) catch what they were written for; a person in danger may
+say it in words no list holds. This model reads the message as character and word
+n-grams (folded as the lists fold it) and gives the probability that it says a life is at
+stake now (suicide, a medical emergency, violence). When the lists find nothing and the
+model is sure enough, the screen reports a *possible* danger: the person gets 112 and a
+counsellor at once, with words that fit a doubt ("if you or someone near you is in
+danger now...", ``danger_possible``), never a diagnosis.
+
+It is trained when the gateway starts (a few seconds, before it serves), from files in
+the repository, never downloaded:
+- the danger examples ``examples/<lang>*.yml`` (several hands, nine languages, each
+  labelled with its category: the same messages the phrase lists are tuned on);
+- every ordinary message of the assistant's training data (``data/nlu/<lang>/``), as
+  messages that are not a danger.
+
+The threshold is chosen by 5-fold cross-validation on those messages, never on the
+sealed set: at 0.8, about 0.1% of ordinary messages the model never saw are flagged (the
+phrase lists alone: 0.07%), and the model alone finds about two thirds of the danger
+messages it never saw. ``bench/safety.py --cv`` measures both again.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+
+from app.core.settings import REPO_ROOT
+
+log = logging.getLogger("app.safety.model")
+
+EXAMPLES_DIR = Path(__file__).parent / "examples"
+NLU_DIR = REPO_ROOT / "data" / "nlu"
+THRESHOLD = 0.8
+LIFE_LABELS = ("suicide", "medical", "violence")
+OTHER = "other"
+_lock = threading.Lock()
+
+
+def danger_examples(directory: Path | None = None) -> list[tuple[str, str, str]]:
+    """(text, category, language) of every danger example: <lang>.yml and <lang>-<part>.yml."""
+    rows = []
+    for path in sorted((directory or EXAMPLES_DIR).glob("*.yml")):
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        rows += [(str(m["text"]), str(m["category"]), str(data.get("language", path.stem[:2])))
+                 for m in data.get("messages") or []]
+    return rows
+
+
+def ordinary_examples(directory: Path | None = None) -> list[tuple[str, str]]:
+    """(text, language) of every ordinary message of the NLU training data."""
+    rows = []
+    for path in sorted((directory or NLU_DIR).glob("*/*.yml")):
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        for block in data.get("nlu") or []:
+            if "intent" in block:
+                rows += [(line.strip()[2:].strip(), path.parent.name)
+                         for line in str(block["examples"]).splitlines() if line.strip().startswith("- ")]
+    return rows
+
+
+def training_set(danger_dir: Path | None = None, nlu_dir: Path | None = None) -> tuple[list[str], list[str]]:
+    texts, labels = [], []
+    for text, category, _ in danger_examples(danger_dir):
+        texts.append(text)
+        labels.append(category if category in LIFE_LABELS else OTHER)  # urgent ones: the lists' job
+    for text, _ in ordinary_examples(nlu_dir):
+        texts.append(text)
+        labels.append(OTHER)
+    return texts, labels
+
+
+def build():
+    """An untrained pipeline (scikit-learn): folded character 2-5-grams and word 1-2-grams,
+    logistic regression with balanced classes (danger examples are the rarer)."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline, make_union
+
+    from app.safety.screen import fold
+
+    features = make_union(
+        TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), preprocessor=fold, sublinear_tf=True),
+        TfidfVectorizer(analyzer="word", ngram_range=(1, 2), preprocessor=fold, sublinear_tf=True))
+    return make_pipeline(features, LogisticRegression(C=10.0, max_iter=3000, class_weight="balanced"))
+
+
+@dataclass(frozen=True)
+class Guess:
+    category: str      # suicide, medical or violence
+    probability: float  # that a life is at stake, whatever the category
+
+
+class DangerModel:
+    def __init__(self, pipeline) -> None:
+        self.pipeline = pipeline
+        self.other = list(pipeline.classes_).index(OTHER)
+
+    def life_probability(self, texts: list[str]) -> list[Guess]:
+        out = []
+        for row in self.pipeline.predict_proba(texts):
+            best = max((i for i in range(len(row)) if i != self.other), key=lambda i: row[i])
+            out.append(Guess(str(self.pipeline.classes_[best]), float(1.0 - row[self.other])))
+        return out
+
+    def guess(self, text: str) -> Guess | None:
+        """The category when the model is sure enough that a life is at stake, else None."""
+        found = self.life_probability([text])[0]
+        return found if found.probability >= THRESHOLD else None
+
+
+@lru_cache
+def get_model() -> DangerModel | None:
+    """Trained once per process (the gateway trains it at startup). None when it cannot
+    be trained (no examples in the image, scikit-learn missing): the lists still work."""
+    with _lock:
+        try:
+            texts, labels = training_set()
+            if not any(label != OTHER for label in labels):
+                log.warning("danger model: no danger examples in %s; phrase lists only", EXAMPLES_DIR)
+                return None
+            pipeline = build().fit(texts, labels)
+        except Exception:  # the lists must keep working whatever happens here
+            log.exception("danger model could not be trained; phrase lists only")
+            return None
+        log.info("danger model trained on %d messages", len(texts))
+        return DangerModel(pipeline)

@@ -115,3 +115,9 @@ def test_without_examples_the_lists_still_work(tmp_path: Path, monkeypatch: pyte
     finally:
         monkeypatch.undo()
         model.get_model.cache_clear()
+
+
+def test_going_home_to_the_bled_is_not_bleeding() -> None:
+    # French "le bled" (one's home country) is one letter from English "bleed".
+    assert not screen("je veux rentrer au bled").danger
+    assert screen("he bled a lot from the head").level is Level.life

@@ -98,7 +98,10 @@ def test_a_list_match_is_never_called_possible_and_the_model_can_be_left_out() -
 
 
 @pytest.mark.parametrize("text", ["ya", "ok", "1", "merci beaucoup", "when are you open?", "0470 12 34 56",
-                                  "ich möchte einen termin", "مرحبا", "da", "evet", "si grazie"])
+                                  "ich möchte einen termin", "مرحبا", "da", "evet", "si grazie", "end", "he",
+                                  # Arabic and Russian in Latin letters (the model once took this
+                                  # spelling itself for a sign: found by test_e2e_off_path)
+                                  "salam bghit nrja3 l bladi", "kogda vy otkryty", "3afak chno homa lwa9t"])
 def test_short_ordinary_answers_are_not_flagged_by_the_model(text: str) -> None:
     assert not screen(text).danger, screen(text).matched
 

@@ -321,10 +321,14 @@ class Screening:
         return None
 
 
+MODEL_MIN_WORDS = 2  # one word alone ("end", "he") is too little for a guess: the lists' job
+
+
 def screen(text: str, *, model: bool = True) -> Screening:
-    """The phrase lists, then (``model``) the model when no list found a life at stake."""
+    """The phrase lists, then (``model``) the model when no list found a life at stake in a
+    message of two words or more."""
     result = screen_lists(text)
-    if model and result.level is not Level.life and tokens(text):
+    if model and result.level is not Level.life and len(tokens(text)) >= MODEL_MIN_WORDS:
         from app.safety.model import get_model
 
         danger_model = get_model()

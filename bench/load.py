@@ -57,10 +57,10 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tools.stack import Stack  # noqa: E402
+from tools.stack import REDIS_URL as TEST_REDIS_URL  # noqa: E402
+from tools.stack import Stack, clear_redis, fresh_postgres  # noqa: E402
 
-POSTGRES_ADMIN = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
-REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
+REDIS_URL = os.environ.get("BENCH_REDIS_URL", TEST_REDIS_URL)
 LANGS = ["fr", "nl", "en", "es", "de", "ru", "tr", "it", "ar"]
 SWITCH = {"fr": "en français", "nl": "in het Nederlands", "en": "English please", "es": "en español",
           "de": "auf Deutsch", "ru": "по-русски", "tr": "Türkçe lütfen", "it": "in italiano", "ar": "بالعربية"}
@@ -284,20 +284,6 @@ def report(setup: str, result: dict, database_url: str, run_id: str, note: str, 
           f"after the client's error)")
 
 
-@contextmanager
-def fresh_postgres() -> Iterator[str]:
-    name = f"bench_{uuid.uuid4().hex[:10]}"
-    admin = sa.create_engine(POSTGRES_ADMIN, isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield POSTGRES_ADMIN.rsplit("/", 1)[0] + f"/{name}"
-    finally:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--conversations", type=int, default=50)
@@ -309,7 +295,7 @@ def main() -> None:
     run_id = uuid.uuid4().hex[:6]
     env = {"BOOKINGS_PER_CLIENT_PER_HOUR": "10000"}  # every conversation comes from 127.0.0.1
     with tempfile.TemporaryDirectory() as tmp, \
-            (fresh_postgres() if args.setup == "cluster" else _sqlite(tmp)) as database_url:
+            (fresh_postgres("bench") if args.setup == "cluster" else _sqlite(tmp)) as database_url:
         if args.setup == "cluster":
             env |= {"REDIS_URL": REDIS_URL, "REDIS_PREFIX": f"bench{uuid.uuid4().hex[:8]}:"}
             stack = Stack(database_url=database_url, rasa_replicas=2, gateways=2, extra_env=env)
@@ -323,23 +309,13 @@ def main() -> None:
             result = run(stack, args.conversations, args.messages, run_id)
             report(args.setup, result, database_url, run_id, note, args.pin)
         if args.setup == "cluster":
-            _clear_redis(env["REDIS_PREFIX"])
+            clear_redis(env["REDIS_PREFIX"], REDIS_URL)
 
 
 @contextmanager
 def _sqlite(tmp: str) -> Iterator[str]:
     yield f"sqlite:///{tmp}/load.db"
 
-
-def _clear_redis(prefix: str) -> None:
-    """The run's keys (gateway's under the prefix, Rasa's locks under it without punctuation)."""
-    import redis
-
-    r = redis.Redis.from_url(REDIS_URL)
-    for pattern in (f"{prefix}*", f"{''.join(ch for ch in prefix if ch.isalnum())}:*"):
-        for key in r.scan_iter(match=pattern, count=500):
-            r.delete(key)
-    r.close()
 
 
 if __name__ == "__main__":

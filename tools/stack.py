@@ -6,10 +6,14 @@ Used by the end-to-end tests and the benchmarks, so both measure what users run.
 from __future__ import annotations
 
 import os
+import re
 import secrets
 import socket
 import subprocess
 import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -17,6 +21,39 @@ import httpx
 
 ROOT = Path(__file__).resolve().parents[1]
 MODEL = ROOT / "models" / "hirondelle.tar.gz"
+# The local servers the tests and benchmarks use (this machine kind starts both).
+POSTGRES_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
+@contextmanager
+def fresh_postgres(prefix: str = "t") -> Iterator[str]:
+    """A new, empty database on the local PostgreSQL server (its URL), dropped afterwards
+    whatever happened, with every connection still open to it."""
+    import sqlalchemy as sa
+
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def clear_redis(prefix: str, url: str = REDIS_URL) -> None:
+    """Delete a run's Redis keys: the gateway's under REDIS_PREFIX and Rasa's locks under
+    the same prefix without punctuation (bot/scripts/launch.py)."""
+    import redis
+
+    client = redis.Redis.from_url(url)
+    for pattern in (f"{prefix}*", f"{re.sub(r'[^A-Za-z0-9]', '', prefix)}:*"):
+        for key in client.scan_iter(match=pattern, count=1000):
+            client.delete(key)
+    client.close()
 
 
 def free_port() -> int:

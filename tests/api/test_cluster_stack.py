@@ -28,7 +28,6 @@ from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
-import redis
 import sqlalchemy as sa
 import yaml
 
@@ -37,14 +36,12 @@ sys.path.insert(0, str(ROOT))
 
 from app.appointments.schedule import belgian_holidays  # noqa: E402
 
-from tests.api.conftest import POSTGRES_ADMIN_URL  # noqa: E402
 from tests.chat_client import send  # noqa: E402
 from tests.fakes.fake_twilio import FakeTwilio, TwilioWebhooks  # noqa: E402
-from tools.stack import MODEL, Stack  # noqa: E402
+from tools.stack import MODEL, REDIS_URL, Stack, clear_redis, fresh_postgres  # noqa: E402
 
 pytestmark = pytest.mark.skipif(not MODEL.exists(), reason="no trained model (make train)")
 
-REDIS_URL = "redis://127.0.0.1:6379/0"
 CONVERSATIONS, MESSAGES = 20, 20
 QUESTIONS = ["what are your opening hours?", "where is your office?", "is the legal help free?",
              "which languages do you speak?", "how does voluntary return work?"]
@@ -82,34 +79,24 @@ def fake_twilio():
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory, fake_twilio: FakeTwilio):
-    name = f"cluster_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    url = POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
     prefix = f"t{uuid.uuid4().hex[:8]}:"
     hours = reminder_hours(datetime.now(UTC), 7)
     config = service_config(tmp_path_factory.mktemp("cluster") / "service.yml", hours)
-    s = Stack(database_url=url, rasa_replicas=2, gateways=2, extra_env={
-        **TWILIO, "TWILIO_API_BASE_URL": fake_twilio.url, "REDIS_URL": REDIS_URL, "REDIS_PREFIX": prefix,
-        "SERVICE_CONFIG": str(config), "SCHEDULER_INTERVAL_SECONDS": "1", "OUTBOX_POLL_SECONDS": "0.5",
-        # Only Redis's notification can deliver a push within the test.
-        "PUSH_FALLBACK_SECONDS": "60", "BOOKINGS_PER_CLIENT_PER_HOUR": "1000"})
-    # Twilio signs for the public address, the same whichever gateway receives the request.
-    s.env["PUBLIC_BASE_URL"] = s.url
-    s.hours_before = hours  # type: ignore[attr-defined]
-    s.database = url  # type: ignore[attr-defined]
-    try:
-        with s:
-            yield s
-    finally:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-        client = redis.Redis.from_url(REDIS_URL)
-        for key in client.scan_iter(match=prefix + "*", count=1000):
-            client.delete(key)
-        client.close()
+    with fresh_postgres("cluster") as url:
+        s = Stack(database_url=url, rasa_replicas=2, gateways=2, extra_env={
+            **TWILIO, "TWILIO_API_BASE_URL": fake_twilio.url, "REDIS_URL": REDIS_URL, "REDIS_PREFIX": prefix,
+            "SERVICE_CONFIG": str(config), "SCHEDULER_INTERVAL_SECONDS": "1", "OUTBOX_POLL_SECONDS": "0.5",
+            # Only Redis's notification can deliver a push within the test.
+            "PUSH_FALLBACK_SECONDS": "60", "BOOKINGS_PER_CLIENT_PER_HOUR": "1000"})
+        # Twilio signs for the public address, the same whichever gateway receives the request.
+        s.env["PUBLIC_BASE_URL"] = s.url
+        s.hours_before = hours  # type: ignore[attr-defined]
+        s.database = url  # type: ignore[attr-defined]
+        try:
+            with s:
+                yield s
+        finally:
+            clear_redis(prefix)
 
 
 def logs(stack: Stack) -> str:

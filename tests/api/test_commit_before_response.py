@@ -16,13 +16,11 @@ from pathlib import Path
 
 import httpx
 import pytest
-import sqlalchemy as sa
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from tests.api.conftest import POSTGRES_ADMIN_URL  # noqa: E402
-from tools.stack import Stack  # noqa: E402
+from tools.stack import REDIS_URL, Stack, clear_redis, fresh_postgres  # noqa: E402
 
 
 def _routes(routes):
@@ -57,29 +55,17 @@ def test_every_route_commits_its_session_before_responding() -> None:
 
 @pytest.fixture(scope="module")
 def stack():
-    name = f"commit_{uuid.uuid4().hex[:10]}"
-    admin = sa.create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    url = POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
     prefix = f"c{uuid.uuid4().hex[:8]}:"
     try:
-        with Stack(database_url=url, with_bot=False, extra_env={"REDIS_URL": "redis://127.0.0.1:6379/0",
-                                                                "REDIS_PREFIX": prefix}) as s:
+        with fresh_postgres("commit") as url, Stack(database_url=url, with_bot=False, extra_env={
+                "REDIS_URL": REDIS_URL, "REDIS_PREFIX": prefix}) as s:
             subprocess.run([str(ROOT / ".venv-api/bin/python"), "-m", "app.console.accounts.cli", "create-counsellor",
                             "--username", "lea", "--name", "Lea", "--languages", "fr"], cwd=ROOT / "api",
                            env={**s.env, "CONSOLE_PASSWORD": "a long console password"}, check=True,
                            capture_output=True)
             yield s
     finally:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-        import redis
-
-        r = redis.Redis.from_url("redis://127.0.0.1:6379/0")
-        for key in r.scan_iter(match=f"{prefix}*"):
-            r.delete(key)
+        clear_redis(prefix)
 
 
 def test_a_counsellor_who_signs_in_is_signed_in_at_once_on_postgresql(stack: Stack) -> None:

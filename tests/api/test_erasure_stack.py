@@ -39,9 +39,8 @@ sys.path.insert(0, str(ROOT))
 
 from app.i18n.catalogue import render  # noqa: E402
 
-from tests.api.conftest import POSTGRES_ADMIN_URL  # noqa: E402
 from tests.fakes.fake_twilio import FakeTwilio, TwilioWebhooks  # noqa: E402
-from tools.stack import MODEL, Stack  # noqa: E402
+from tools.stack import MODEL, REDIS_URL, Stack, clear_redis, fresh_postgres  # noqa: E402
 
 TWILIO = {"TWILIO_AUTH_TOKEN": "erasure-twilio-auth-token", "TWILIO_ACCOUNT_SID": "AC" + "e5a5" * 8,
           "TWILIO_SMS_NUMBER": "+3228880000", "TWILIO_WHATSAPP_NUMBER": "+3228880001"}
@@ -56,9 +55,6 @@ def fake_twilio():
         yield server
 
 
-REDIS_URL = "redis://127.0.0.1:6379/0"
-
-
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def stack(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, fake_twilio: FakeTwilio):
     env = {**TWILIO, "TWILIO_API_BASE_URL": fake_twilio.url, "OUTBOX_POLL_SECONDS": "0.2"}
@@ -68,24 +64,14 @@ def stack(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
             s.db_path = db  # type: ignore[attr-defined]
             yield s
         return
-    name = f"erasure_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    url = POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
     prefix = f"e{uuid.uuid4().hex[:8]}:"
     try:
-        with _started(Stack(database_url=url, extra_env={**env, "REDIS_URL": REDIS_URL,
-                                                          "REDIS_PREFIX": prefix})) as s:
-            s.rasa_db_url = url.rsplit("/", 1)[0] + f"/{name}_rasa"  # type: ignore[attr-defined]
+        with fresh_postgres("erasure") as url, _started(Stack(database_url=url, extra_env={
+                **env, "REDIS_URL": REDIS_URL, "REDIS_PREFIX": prefix})) as s:
+            s.rasa_db_url = f"{url}_rasa"  # type: ignore[attr-defined]  (bot/scripts/launch.py's rule)
             yield s
     finally:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-        r = redis.Redis.from_url(REDIS_URL)
-        for key in r.scan_iter(match=f"{prefix}*"):
-            r.delete(key)
+        clear_redis(prefix)
 
 
 @contextlib.contextmanager

@@ -35,9 +35,7 @@ from app.i18n.catalogue import render  # noqa: E402
 
 from tests.api.conftest import POSTGRES_ADMIN_URL  # noqa: E402
 from tests.chat_client import send, token_of  # noqa: E402
-from tools.stack import MODEL, Stack  # noqa: E402
-
-REDIS_URL = "redis://127.0.0.1:6379/0"
+from tools.stack import MODEL, REDIS_URL, Stack, clear_redis, fresh_postgres  # noqa: E402
 
 pytestmark = pytest.mark.skipif(not MODEL.exists(), reason="no trained model (make train)")
 
@@ -89,27 +87,21 @@ def replies() -> list[tuple[str, str]]:
 
 @pytest.fixture(scope="module")
 def stack(replies: list[tuple[str, str]]):
-    name = f"scale_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    url = POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-    s = Stack(database_url=url, rasa_replicas=2, extra_env={
-        "REDIS_URL": REDIS_URL, "REDIS_PREFIX": f"t{uuid.uuid4().hex[:8]}:",
-        "BOOKINGS_PER_CLIENT_PER_HOUR": "1000"})
-    proxies = [RecordingProxy(chr(ord("A") + i), f"http://127.0.0.1:{port}", replies)
-               for i, port in enumerate(s.rasa_ports)]
-    s.env["RASA_URL"] = ",".join(p.url for p in proxies)
-    try:
-        with s:
-            s.rasa_db = f"{name}_rasa"  # type: ignore[attr-defined]  (bot/scripts/launch.py's rule)
-            yield s
-    finally:
-        for p in proxies:
-            p.close()
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    prefix = f"t{uuid.uuid4().hex[:8]}:"
+    with fresh_postgres("scale") as url:
+        s = Stack(database_url=url, rasa_replicas=2, extra_env={
+            "REDIS_URL": REDIS_URL, "REDIS_PREFIX": prefix, "BOOKINGS_PER_CLIENT_PER_HOUR": "1000"})
+        proxies = [RecordingProxy(chr(ord("A") + i), f"http://127.0.0.1:{port}", replies)
+                   for i, port in enumerate(s.rasa_ports)]
+        s.env["RASA_URL"] = ",".join(p.url for p in proxies)
+        try:
+            with s:
+                s.rasa_db = url.rsplit("/", 1)[1] + "_rasa"  # type: ignore[attr-defined]  (bot/scripts/launch.py's rule)
+                yield s
+        finally:
+            for p in proxies:
+                p.close()
+            clear_redis(prefix)
 
 
 def chat(stack: Stack, sender: str, text: str) -> str:

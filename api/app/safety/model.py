@@ -102,6 +102,9 @@ class DangerModel:
     def __init__(self, pipeline) -> None:
         self.pipeline = pipeline
         self.other = list(pipeline.classes_).index(OTHER)
+        # The gateway screens a message twice (before its conversation's line, then when it
+        # is answered): the second look at the same text costs nothing.
+        self.guess = lru_cache(maxsize=4096)(self._guess)
 
     def life_probability(self, texts: list[str]) -> list[Guess]:
         out = []
@@ -110,7 +113,7 @@ class DangerModel:
             out.append(Guess(str(self.pipeline.classes_[best]), float(1.0 - row[self.other])))
         return out
 
-    def guess(self, text: str) -> Guess | None:
+    def _guess(self, text: str) -> Guess | None:
         """The category when the model is sure enough that a life is at stake, else None."""
         found = self.life_probability([text])[0]
         return found if found.probability >= THRESHOLD else None

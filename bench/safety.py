@@ -1,6 +1,8 @@
 """Danger screen: recall per language and category, and false alarms on ordinary messages.
 
 Run: .venv-api/bin/python bench/safety.py [--show-dev-misses] [--show-false-alarms] [--cv]
+     [--lang xx] [--lists-only]   (one language's danger set, and the lists alone: a quick
+                                   check while editing one language's list)
 
 Each set is screened twice: by the phrase lists alone, and by the whole screen (the lists,
 then the model of app/safety/model.py where they find no life at stake).
@@ -65,14 +67,24 @@ def ordinary_messages(lang: str) -> list[tuple[str, str]]:
     return out
 
 
-def recall(kind: str, show: bool, model: bool) -> None:
+def hard_ordinary_messages() -> list[str]:
+    """Ordinary messages written to look like danger ("I'm dying to see my mother"), kept
+    beside the danger examples as the model's negatives: examples/ordinary-*.yml."""
+    rows = []
+    for path in sorted(SETS["dev"].glob("ordinary-*.yml")):
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        rows += [str(m["text"]) for m in data.get("messages") or []]
+    return rows
+
+
+def recall(kind: str, show: bool, model: bool, languages: tuple[str, ...] = LANGUAGES) -> None:
     print(f"\n{kind} set, {'lists + model' if model else 'phrase lists alone'}: recall "
           f"(life-threatening = suicide, medical, violence)")
     header = f"{'lang':<5}{'n':>5}{'life':>12}{'urgent':>12}{'all':>12}{'right kind':>12}"
     print(header)
     totals = defaultdict(lambda: [0, 0])
     per_cat = defaultdict(lambda: [0, 0])
-    for lang in LANGUAGES:
+    for lang in languages:
         rows = danger_set(kind, lang)
         if not rows:
             print(f"{lang:<5}{'(no set)':>10}")
@@ -131,6 +143,17 @@ def false_alarms(show: bool, model: bool) -> None:
         all_life += n_life
         print(f"{lang:<5}{len(rows):>7}{100 * n_any / len(rows):>9.2f}%{100 * n_life / len(rows):>10.2f}%")
     elapsed = time.perf_counter() - t0
+    hard = hard_ordinary_messages()
+    n_any = n_life = 0
+    for text in hard:
+        found = screen(text, model=model)
+        n_any += found.danger
+        n_life += found.level is Level.life
+        if show and found.danger:
+            print(f"   ALARM hard-ordinary {text} -> {found.matched}")
+    if hard:
+        print(f"{'hard':<5}{len(hard):>7}{100 * n_any / len(hard):>9.2f}%{100 * n_life / len(hard):>10.2f}%"
+              "   (examples/ordinary-*.yml: ordinary messages written to look like danger; not in 'all')")
     print(f"{'all':<5}{all_n:>7}{100 * all_any / all_n:>9.2f}%{100 * all_life / all_n:>10.2f}%"
           f"   ({1000 * elapsed / all_n:.2f} ms per message)")
 
@@ -141,11 +164,15 @@ def main() -> None:
     parser.add_argument("--show-false-alarms", action="store_true")
     parser.add_argument("--dev-only", action="store_true", help="skip the sealed set")
     parser.add_argument("--cv", action="store_true", help="cross-validate the model (about a minute)")
+    parser.add_argument("--lang", choices=LANGUAGES, action="append",
+                        help="only this language's danger set (false alarms are still counted on all nine)")
+    parser.add_argument("--lists-only", action="store_true", help="skip the model")
     args = parser.parse_args()
-    for model in (False, True):
-        recall("dev", args.show_dev_misses and not model, model)
+    languages = tuple(args.lang) if args.lang else LANGUAGES
+    for model in (False,) if args.lists_only else (False, True):
+        recall("dev", args.show_dev_misses and not model, model, languages)
         if not args.dev_only:
-            recall("sealed", False, model)
+            recall("sealed", False, model, languages)
         false_alarms(args.show_false_alarms, model)
     if args.cv:
         cross_validate()

@@ -197,12 +197,14 @@ def cross_validate(folds: int = 5) -> None:
     print(f"\nmodel, {folds}-fold cross-validation over {life.sum()} life-threatening dev messages and "
           f"{ordinary.sum()} ordinary messages of the NLU training data")
     print(f"{'threshold':>10}{'recall (model alone)':>22}{'ordinary newly flagged':>26}")
-    for threshold in (0.5, 0.6, 0.7, 0.8, 0.9):
-        flagged = p_life >= threshold
+    in_use = np.array([danger_model.threshold(t) for t in texts])
+    for threshold in (0.5, 0.6, 0.7, 0.8, 0.9, None):
+        flagged = p_life >= (in_use if threshold is None else threshold)
         newly = (flagged & ordinary & ~lists).sum()
-        mark = "  <- in use" if threshold == danger_model.THRESHOLD else ""
-        print(f"{threshold:>10.1f}{100 * (flagged & life).sum() / life.sum():>21.1f}%"
-              f"{newly:>12} ({100 * newly / ordinary.sum():.3f}%){mark}")
+        label = (f"{danger_model.THRESHOLD} ({danger_model.SHORT_THRESHOLD} for {danger_model.SHORT_WORDS} "
+                 f"words, in use)" if threshold is None else f"{threshold:>10.1f}")
+        print(f"{label:>10}{100 * (flagged & life).sum() / life.sum():>21.1f}%"
+              f"{newly:>12} ({100 * newly / ordinary.sum():.3f}%)")
 
 
 if __name__ == "__main__":

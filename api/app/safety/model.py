@@ -15,11 +15,12 @@ the repository, never downloaded:
 - every ordinary message of the assistant's training data (``data/nlu/<lang>/``), as
   messages that are not a danger.
 
-The threshold is chosen by 5-fold cross-validation on those messages, never on the
-sealed set: at 0.8, about 0.12% of ordinary messages the model never saw are flagged (the
-phrase lists alone: 0.05%), and the model alone finds about 70% of the danger messages it
-never saw. ``bench/safety.py --cv`` measures both again. Messages of one word are left to
-the lists (``screen.MODEL_MIN_WORDS``).
+The threshold was chosen on messages the model never saw, never on the sealed set: the
+eighth round of danger examples, written by new hands, held out of training (at 0.6 the
+lists and the model together caught 91.4% of its life-threatening messages, against 87.7%
+at 0.8, for 0.30% of held-out ordinary messages newly flagged), then 5-fold
+cross-validation (``bench/safety.py --cv``): 0.6, and 0.9 for two-word messages. Messages
+of one word are left to the lists (``screen.MODEL_MIN_WORDS``).
 """
 
 from __future__ import annotations
@@ -38,7 +39,13 @@ log = logging.getLogger("app.safety.model")
 
 EXAMPLES_DIR = Path(__file__).parent / "examples"
 NLU_DIR = REPO_ROOT / "data" / "nlu"
-THRESHOLD = 0.8
+THRESHOLD = 0.6
+# Two-word messages ("à plus", "se agradece") are the commonest ordinary replies and carry
+# the least evidence: the model must be surer there. Cross-validated, of 2,004 two-word
+# ordinary messages 13 are newly flagged at 0.6, 5 at 0.8, 2 at 0.9; the lists catch
+# every two-word danger example.
+SHORT_THRESHOLD = 0.9
+SHORT_WORDS = 2
 LIFE_LABELS = ("suicide", "medical", "violence")
 OTHER = "other"
 _lock = threading.Lock()
@@ -116,7 +123,13 @@ class DangerModel:
     def _guess(self, text: str) -> Guess | None:
         """The category when the model is sure enough that a life is at stake, else None."""
         found = self.life_probability([text])[0]
-        return found if found.probability >= THRESHOLD else None
+        return found if found.probability >= threshold(text) else None
+
+
+def threshold(text: str) -> float:
+    from app.safety.screen import tokens
+
+    return SHORT_THRESHOLD if len(tokens(text)) <= SHORT_WORDS else THRESHOLD
 
 
 @lru_cache

@@ -185,26 +185,29 @@ def cross_validate(folds: int = 5) -> None:
     from app.safety.screen import screen_lists
     from sklearn.model_selection import StratifiedKFold
 
-    texts, labels = danger_model.training_set()
-    texts, labels = np.array(texts, dtype=object), np.array(labels)
-    ordinary = np.arange(len(texts)) >= len(danger_model.danger_examples())  # danger examples come first
+    texts, labels, groups = danger_model.training_set()
+    texts, labels, groups = np.array(texts, dtype=object), np.array(labels), np.array(groups)
+    ordinary = groups == "ordinary"
+    assistant = groups == "assistant"
     life = labels != danger_model.OTHER
     p_life = np.zeros(len(texts))
     for train, test in StratifiedKFold(folds, shuffle=True, random_state=0).split(texts, labels):
         fitted = danger_model.DangerModel(danger_model.build().fit(texts[train], labels[train]))
         p_life[test] = [g.probability for g in fitted.life_probability(list(texts[test]))]
     lists = np.array([screen_lists(t).level is Level.life for t in texts])
-    print(f"\nmodel, {folds}-fold cross-validation over {life.sum()} life-threatening dev messages and "
-          f"{ordinary.sum()} ordinary messages of the NLU training data")
-    print(f"{'threshold':>10}{'recall (model alone)':>22}{'ordinary newly flagged':>26}")
+    print(f"\nmodel, {folds}-fold cross-validation over {life.sum()} life-threatening dev messages, "
+          f"{ordinary.sum()} ordinary messages of the NLU training data and {assistant.sum()} sentences of "
+          f"the assistant's replies")
+    print(f"{'threshold':>10}{'recall (model alone)':>22}{'ordinary newly flagged':>26}{'assistant sentences':>22}")
     in_use = np.array([danger_model.threshold(t) for t in texts])
     for threshold in (0.5, 0.6, 0.7, 0.8, 0.9, None):
         flagged = p_life >= (in_use if threshold is None else threshold)
         newly = (flagged & ordinary & ~lists).sum()
         label = (f"{danger_model.THRESHOLD} ({danger_model.SHORT_THRESHOLD} for {danger_model.SHORT_WORDS} "
                  f"words, in use)" if threshold is None else f"{threshold:>10.1f}")
+        other = (flagged & assistant & ~lists).sum()
         print(f"{label:>10}{100 * (flagged & life).sum() / life.sum():>21.1f}%"
-              f"{newly:>12} ({100 * newly / ordinary.sum():.3f}%)")
+              f"{newly:>12} ({100 * newly / ordinary.sum():.3f}%){other:>10} ({100 * other / assistant.sum():.2f}%)")
 
 
 if __name__ == "__main__":

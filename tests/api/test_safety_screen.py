@@ -101,7 +101,10 @@ def test_a_list_match_is_never_called_possible_and_the_model_can_be_left_out() -
                                   "ich möchte einen termin", "مرحبا", "da", "evet", "si grazie", "end", "he",
                                   # Arabic and Russian in Latin letters (the model once took this
                                   # spelling itself for a sign: found by test_e2e_off_path)
-                                  "salam bghit nrja3 l bladi", "kogda vy otkryty", "3afak chno homa lwa9t"])
+                                  "salam bghit nrja3 l bladi", "kogda vy otkryty", "3afak chno homa lwa9t",
+                                  # two-word farewells and thanks, the commonest replies: at the
+                                  # threshold for longer messages the model took them for danger
+                                  "à plus", "à toute", "se agradece"])
 def test_short_ordinary_answers_are_not_flagged_by_the_model(text: str) -> None:
     assert not screen(text).danger, screen(text).matched
 

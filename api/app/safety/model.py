@@ -12,8 +12,9 @@ It is trained when the gateway starts (a few seconds, before it serves), from fi
 the repository, never downloaded:
 - the danger examples ``examples/<lang>*.yml`` (several hands, nine languages, each
   labelled with its category: the same messages the phrase lists are tuned on);
-- every ordinary message of the assistant's training data (``data/nlu/<lang>/``), as
-  messages that are not a danger.
+- every ordinary message of the assistant's training data (``data/nlu/<lang>/``), and
+  the sentences of the assistant's own replies but those about danger
+  (``app/i18n/catalogues``), as text that is not a danger.
 
 The threshold was chosen on messages the model never saw, never on the sealed set: the
 eighth round of danger examples, written by new hands, held out of training (at 0.6 the
@@ -26,6 +27,7 @@ of one word are left to the lists (``screen.MODEL_MIN_WORDS``).
 from __future__ import annotations
 
 import logging
+import re
 import threading
 from dataclasses import dataclass
 from functools import lru_cache
@@ -38,6 +40,7 @@ from app.core.settings import REPO_ROOT
 log = logging.getLogger("app.safety.model")
 
 EXAMPLES_DIR = Path(__file__).parent / "examples"
+CATALOGUE_DIR = Path(__file__).parents[1] / "i18n" / "catalogues"
 NLU_DIR = REPO_ROOT / "data" / "nlu"
 THRESHOLD = 0.6
 # Two-word messages ("à plus", "se agradece") are the commonest ordinary replies and carry
@@ -73,15 +76,54 @@ def ordinary_examples(directory: Path | None = None) -> list[tuple[str, str]]:
     return rows
 
 
-def training_set(danger_dir: Path | None = None, nlu_dir: Path | None = None) -> tuple[list[str], list[str]]:
-    texts, labels = [], []
+# The assistant's own replies that speak of danger, safety or the on-call alert: not
+# ordinary text for the model (they hold "112", "danger", "violence").
+_NOT_ORDINARY_KEYS = re.compile(r"danger|safe|urgent|emergenc|helpline|crisis|suicid|violen|on_call")
+
+
+def assistant_sentences(directory: Path | None = None) -> list[str]:
+    """Every sentence of the assistant's replies (the catalogues, nine languages), but those
+    about danger: ordinary text unlike the users' questions ("Estas son las horas libres
+    más cercanas" once got 0.95), so that the model does not take any unfamiliar
+    wording for a danger."""
+    out: set[str] = set()
+
+    def walk(key: str, value: object) -> None:
+        if isinstance(value, dict):
+            for k, v in value.items():
+                walk(key or str(k), v)
+        elif isinstance(value, list):
+            for v in value:
+                walk(key, v)
+        elif isinstance(value, str) and not _NOT_ORDINARY_KEYS.search(key):
+            for sentence in re.split(r"(?<=[.!?])\s+|\n+", value):
+                sentence = re.sub(r"\{[^}]*\}", "", sentence).strip()
+                if len(sentence.split()) >= 2:
+                    out.add(sentence)
+
+    for path in sorted((directory or CATALOGUE_DIR).glob("*.yml")):
+        walk("", yaml.safe_load(path.read_text(encoding="utf-8")) or {})
+    return sorted(out)
+
+
+def training_set(danger_dir: Path | None = None, nlu_dir: Path | None = None,
+                 catalogue_dir: Path | None = None) -> tuple[list[str], list[str], list[str]]:
+    """(texts, labels, groups): groups are "danger", "ordinary" (the users' ordinary
+    messages) and "assistant" (the assistant's own sentences)."""
+    texts, labels, groups = [], [], []
     for text, category, _ in danger_examples(danger_dir):
         texts.append(text)
         labels.append(category if category in LIFE_LABELS else OTHER)  # urgent ones: the lists' job
+        groups.append("danger")
     for text, _ in ordinary_examples(nlu_dir):
         texts.append(text)
         labels.append(OTHER)
-    return texts, labels
+        groups.append("ordinary")
+    for text in assistant_sentences(catalogue_dir):
+        texts.append(text)
+        labels.append(OTHER)
+        groups.append("assistant")
+    return texts, labels, groups
 
 
 def build():
@@ -138,7 +180,7 @@ def get_model() -> DangerModel | None:
     be trained (no examples in the image, scikit-learn missing): the lists still work."""
     with _lock:
         try:
-            texts, labels = training_set()
+            texts, labels, _ = training_set()
             if not any(label != OTHER for label in labels):
                 log.warning("danger model: no danger examples in %s; phrase lists only", EXAMPLES_DIR)
                 return None

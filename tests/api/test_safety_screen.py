@@ -127,3 +127,33 @@ def test_going_home_to_the_bled_is_not_bleeding() -> None:
     # French "le bled" (one's home country) is one letter from English "bleed".
     assert not screen("je veux rentrer au bled").danger
     assert screen("he bled a lot from the head").level is Level.life
+
+
+# One typo forgiven on a long pattern word reaches common words of the nine languages: found
+# by trying every one-word pattern on dictionary words (Debian's word lists), and by the
+# ninth round's helpers. Each of these got a 112 reply or an urgent handoff.
+@pytest.mark.parametrize("text", [
+    "the noise at night in the centre is terrible",        # noose
+    "i am painting the room of my son",                     # fainting
+    "the strangest thing happened at the office",           # strangl*
+    "no sé qué va a suceder con mi caso",                   # sucid* (suicide)
+    "sono lucido, capisco tutto",                           # sucid*
+    "ho perso la chiave della camera",                      # schiav* (trafficking)
+    "sono propenso a tornare a casa",                       # proxen* (trafficking)
+    "le délai s'écoule, que faire ?",                       # secroul* (collapse)
+    "je suis épanoui ici en Belgique",                      # evanoui*
+    "mi madrina vive en Bélgica",                           # madriza (a beating)
+    "si butta via tutto alla fine",                         # tetto (from a roof)
+    "mi butto sul letto e dormo",                           # mbutto
+    "ik slaap bij mijn neef",                               # nzeef (bleeding, Darija)
+])
+def test_one_typo_does_not_turn_common_words_into_danger(text: str) -> None:
+    found = screen_lists(text)
+    assert not found.danger, found.matched
+
+
+@pytest.mark.parametrize("text", ["he fainted and does not wake up", "he is strangling her",
+                                  "me quiero sucidar", "mi butto dal tetto stanotte",
+                                  "ze is flauwgevallen bel een ambilance"])
+def test_the_narrowed_words_still_catch_danger(text: str) -> None:
+    assert screen_lists(text).level is Level.life, screen_lists(text).matched

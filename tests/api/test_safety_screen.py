@@ -157,3 +157,20 @@ def test_one_typo_does_not_turn_common_words_into_danger(text: str) -> None:
                                   "ze is flauwgevallen bel een ambilance"])
 def test_the_narrowed_words_still_catch_danger(text: str) -> None:
     assert screen_lists(text).level is Level.life, screen_lists(text).matched
+
+
+# Found on the running stack: a head in the oven with the gas open got an answer about
+# appointments in Arabic. Now in every language's list.
+@pytest.mark.parametrize("text", ["اختي حطت راسها فالفرن وفتحت الغاز", "khti 7attat rasha f lfour",
+                                  "she put her head in the oven", "elle a mis la tête dans le four",
+                                  "metió la cabeza en el horno", "er hat den Kopf in den Ofen gesteckt",
+                                  "ha messo la testa nel forno", "ze heeft haar hoofd in de oven gestoken",
+                                  "она засунула голову в духовку", "kafasını fırına soktu"])
+def test_a_head_in_the_oven_is_a_suicide_attempt(text: str) -> None:
+    assert screen_lists(text).level is Level.life, text
+
+
+@pytest.mark.parametrize("text", ["the oven is broken in the kitchen", "le four ne marche pas",
+                                  "فتحت الغاز باش نطيب", "kafam karışık, fırın kapalı mı"])
+def test_an_oven_alone_is_not_a_danger(text: str) -> None:
+    assert not screen_lists(text).danger, screen_lists(text).matched

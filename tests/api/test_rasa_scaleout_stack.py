@@ -175,9 +175,15 @@ def test_one_conversation_alternates_replicas_and_is_answered_in_order(
                         timeout=10).json()["messages"]
     ins = [m["text"] for m in history if m["direction"] == "in"]
     assert ins[-len(questions):] == questions
-    # Every question is followed by its answers before the next question.
+    # The answers were stored in the order of the questions, each question's answers
+    # together. (Not "each question followed by its answers in the history": a question
+    # is stored when it arrives, so on a loaded machine the next one can arrive and be
+    # stored before the previous answer; CI once saw "ioiiioooioioio".)
     directions = "".join("i" if m["direction"] == "in" else "o" for m in history)
-    assert "ii" not in directions and directions.endswith("o"), directions
+    assert directions.endswith("o"), directions
+    outs = [m["text"] for m in history if m["direction"] == "out"]
+    expected = [msg["text"] for i in range(len(questions)) for msg in answers[i].json()["messages"]]
+    assert expected and outs[-len(expected):] == expected, (outs, expected)
     served = [replica for sender, replica in replies if sender == conversation_id(stack, s)]
     assert len(served) == len(questions) and set(served) == {"A", "B"}, served
 

@@ -21,10 +21,7 @@ import sys
 import tempfile
 import threading
 import time
-import uuid
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -33,7 +30,7 @@ import sqlalchemy as sa
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tools.stack import Stack
+from tools.stack import Stack, fresh_postgres
 
 DEFAULT_POSTGRES = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 NAMES = ["Amina", "Bilal", "Chen", "Dana", "Emre", "Fatou", "Giorgi", "Hana", "Ivan", "Jana"]
@@ -43,20 +40,6 @@ def percentile(values: list[float], p: float) -> float:
     values = sorted(values)
     k = max(0, min(len(values) - 1, round(p / 100 * (len(values) - 1))))
     return values[k]
-
-
-@contextmanager
-def fresh_postgres(admin_url: str) -> Iterator[str]:
-    name = f"bench_{uuid.uuid4().hex[:10]}"
-    admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield admin_url.rsplit("/", 1)[0] + f"/{name}"
-    finally:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def plan(url: str, total: int, hot_share: float, seed: int = 7) -> list[dict[str, str]]:
@@ -165,7 +148,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         run("SQLite", f"sqlite:///{tmp}/bench.db", args)
     if not args.skip_postgres:
-        with fresh_postgres(args.postgres_url) as url:
+        with fresh_postgres("bench", args.postgres_url) as url:
             run("PostgreSQL", url, args)
 
 

@@ -3,6 +3,8 @@
 Run: .venv-api/bin/python bench/safety.py [--show-dev-misses] [--show-false-alarms] [--cv]
      [--lang xx] [--lists-only]   (one language's danger set, and the lists alone: a quick
                                    check while editing one language's list)
+     [--fresh j,k]   (a new round's messages, examples/*-j.yml and *-k.yml, with a model
+                      trained without them: what wording the screen never saw gets)
 
 Each set is screened twice: by the phrase lists alone, and by the whole screen (the lists,
 then the model of app/safety/model.py where they find no life at stake).
@@ -15,6 +17,10 @@ then the model of app/safety/model.py where they find no life at stake).
 - ``--cv``: the model measured on messages it never saw: 5-fold cross-validation over the
   dev set and the ordinary messages of the NLU training data (recall on life-threatening
   dev messages, ordinary messages newly flagged at the threshold).
+- ``--fresh``: each round of danger examples is written before its authors read the lists;
+  its messages, screened by a model trained without them, measure what new wording gets
+  from the model. The lists' figure is fresh only when run before the round's list work
+  (in a git worktree at the commit that added the round's examples).
 - false alarms: every ordinary message of the NLU training data and the held-out NLU
   test set (data/nlu, tests/nlu), nine languages, none of them a danger message.
   Messages that talk *about* the service's own subjects (for example "can victims of
@@ -167,7 +173,13 @@ def main() -> None:
     parser.add_argument("--lang", choices=LANGUAGES, action="append",
                         help="only this language's danger set (false alarms are still counted on all nine)")
     parser.add_argument("--lists-only", action="store_true", help="skip the model")
+    parser.add_argument("--fresh", metavar="PARTS",
+                        help="only a new round: examples/*-PART.yml (comma-separated parts) screened "
+                             "with a model trained without them")
     args = parser.parse_args()
+    if args.fresh:
+        fresh_round(tuple(args.fresh.split(",")))
+        return
     languages = tuple(args.lang) if args.lang else LANGUAGES
     for model in (False,) if args.lists_only else (False, True):
         recall("dev", args.show_dev_misses and not model, model, languages)
@@ -176,6 +188,62 @@ def main() -> None:
         false_alarms(args.show_false_alarms, model)
     if args.cv:
         cross_validate()
+
+
+def fresh_round(parts: tuple[str, ...]) -> None:
+    """A round's messages (examples/<lang>-<part>.yml and ordinary-<lang>-<part>.yml), screened
+    by the lists as they stand and by a model trained on every other example."""
+    import shutil
+    import tempfile
+
+    from app.safety import model as danger_model
+    from app.safety.screen import MODEL_MIN_WORDS, screen_lists, tokens
+
+    held = {p for p in SETS["dev"].glob("*.yml") if p.stem.rsplit("-", 1)[-1] in parts and "-" in p.stem}
+    if not held:
+        sys.exit(f"no examples/*-{{{','.join(parts)}}}.yml")
+    with tempfile.TemporaryDirectory() as tmp:
+        for path in set(SETS["dev"].glob("*.yml")) - held:
+            shutil.copy(path, tmp)
+        texts, labels, _ = danger_model.training_set(Path(tmp))
+    fitted = danger_model.DangerModel(danger_model.build().fit(texts, labels))
+
+    def verdict(text: str) -> tuple[bool, bool, bool]:
+        lists = screen_lists(text).level is Level.life
+        model = len(tokens(text)) >= MODEL_MIN_WORDS and fitted.guess(text) is not None
+        return lists, model, lists or model
+
+    print(f"\nnew round {'+'.join(parts)}: life-threatening messages, phrase lists as they stand, and "
+          f"lists + a model trained on the {len(texts)} other messages")
+    print(f"{'lang':<5}{'n':>5}{'lists':>16}{'model alone':>16}{'lists + model':>18}")
+    totals = [0, 0, 0, 0]
+    look_alikes = [0, 0]
+    for lang in LANGUAGES:
+        hits = [0, 0, 0, 0]
+        for path in sorted(held):
+            data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+            if data.get("language") != lang:
+                continue
+            for message in data.get("messages") or []:
+                lists, model, both = verdict(str(message["text"]))
+                if path.stem.startswith("ordinary-"):
+                    look_alikes[0] += both
+                    look_alikes[1] += 1
+                elif Category(message["category"]) in LIFE:
+                    hits[0] += lists
+                    hits[1] += model
+                    hits[2] += both
+                    hits[3] += 1
+
+        def row(name: str, h: list[int]) -> None:
+            if h[3]:
+                print(f"{name:<5}{h[3]:>5}" + "".join(f"{100 * x / h[3]:>{w}.1f}%" for x, w in zip(h, (15, 15, 17))))
+
+        row(lang, hits)
+        totals = [t + h for t, h in zip(totals, hits)]
+    row("all", totals)
+    if look_alikes[1]:
+        print(f"look-alikes of the round given a 112 reply: {look_alikes[0]}/{look_alikes[1]}")
 
 
 def cross_validate(folds: int = 5) -> None:

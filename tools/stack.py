@@ -27,17 +27,17 @@ REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 
 
 @contextmanager
-def fresh_postgres(prefix: str = "t") -> Iterator[str]:
-    """A new, empty database on the local PostgreSQL server (its URL), dropped afterwards
-    whatever happened, with every connection still open to it."""
+def fresh_postgres(prefix: str = "t", admin_url: str = POSTGRES_ADMIN_URL) -> Iterator[str]:
+    """A new, empty database on the PostgreSQL server of `admin_url` (its URL), dropped
+    afterwards whatever happened, with every connection still open to it."""
     import sqlalchemy as sa
 
     name = f"{prefix}_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)
+    admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)
     with admin.connect() as conn:
         conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
     try:
-        yield POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+        yield admin_url.rsplit("/", 1)[0] + f"/{name}"
     finally:
         with admin.connect() as conn:
             conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))

@@ -178,7 +178,7 @@ def main() -> None:
                              "with a model trained without them")
     args = parser.parse_args()
     if args.fresh:
-        fresh_round(tuple(args.fresh.split(",")))
+        fresh_round(tuple(args.fresh.split(",")), args.show_dev_misses)
         return
     languages = tuple(args.lang) if args.lang else LANGUAGES
     for model in (False,) if args.lists_only else (False, True):
@@ -190,7 +190,7 @@ def main() -> None:
         cross_validate()
 
 
-def fresh_round(parts: tuple[str, ...]) -> None:
+def fresh_round(parts: tuple[str, ...], show: bool = False) -> None:
     """A round's messages (examples/<lang>-<part>.yml and ordinary-<lang>-<part>.yml), screened
     by the lists as they stand and by a model trained on every other example."""
     import shutil
@@ -217,7 +217,7 @@ def fresh_round(parts: tuple[str, ...]) -> None:
           f"lists + a model trained on the {len(texts)} other messages")
     print(f"{'lang':<5}{'n':>5}{'lists':>16}{'model alone':>16}{'lists + model':>18}")
     totals = [0, 0, 0, 0]
-    look_alikes = [0, 0]
+    look_alikes = [0, 0, 0]
     for lang in LANGUAGES:
         hits = [0, 0, 0, 0]
         for path in sorted(held):
@@ -229,7 +229,12 @@ def fresh_round(parts: tuple[str, ...]) -> None:
                 if path.stem.startswith("ordinary-"):
                     look_alikes[0] += both
                     look_alikes[1] += 1
+                    look_alikes[2] += both and not lists
+                    if show and both:
+                        print(f"   ALARM {lang} ({'lists' if lists else 'model'}): {message['text']}")
                 elif Category(message["category"]) in LIFE:
+                    if show and not both:
+                        print(f"   MISS {lang} {message['category']}: {message['text']}")
                     hits[0] += lists
                     hits[1] += model
                     hits[2] += both
@@ -243,7 +248,8 @@ def fresh_round(parts: tuple[str, ...]) -> None:
         totals = [t + h for t, h in zip(totals, hits)]
     row("all", totals)
     if look_alikes[1]:
-        print(f"look-alikes of the round given a 112 reply: {look_alikes[0]}/{look_alikes[1]}")
+        print(f"look-alikes of the round given a 112 reply: {look_alikes[0]}/{look_alikes[1]} "
+              f"({look_alikes[2]} by the model alone)")
 
 
 def cross_validate(folds: int = 5) -> None:

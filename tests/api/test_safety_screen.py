@@ -146,6 +146,7 @@ def test_going_home_to_the_bled_is_not_bleeding() -> None:
     "si butta via tutto alla fine",                         # tetto (from a roof)
     "mi butto sul letto e dormo",                           # mbutto
     "ik slaap bij mijn neef",                               # nzeef (bleeding, Darija)
+    "можно взять лекарства с собой в самолёт?",             # побои (a beating): "собой" folds to "собои"
 ])
 def test_one_typo_does_not_turn_common_words_into_danger(text: str) -> None:
     found = screen_lists(text)
@@ -154,7 +155,7 @@ def test_one_typo_does_not_turn_common_words_into_danger(text: str) -> None:
 
 @pytest.mark.parametrize("text", ["he fainted and does not wake up", "he is strangling her",
                                   "me quiero sucidar", "mi butto dal tetto stanotte",
-                                  "ze is flauwgevallen bel een ambilance"])
+                                  "ze is flauwgevallen bel een ambilance", "он опять нанёс мне побои"])
 def test_the_narrowed_words_still_catch_danger(text: str) -> None:
     assert screen_lists(text).level is Level.life, screen_lists(text).matched
 

@@ -153,6 +153,55 @@ def test_one_typo_does_not_turn_common_words_into_danger(text: str) -> None:
     assert not found.danger, found.matched
 
 
+# A common word, rightly spelt, is no typo of a one-word pattern. Found by screening the
+# 30,000 most frequent words of each language (wordfreq): each of these got a 112 reply
+# or an urgent handoff through one typo forgiven.
+@pytest.mark.parametrize("text", [
+    "I stayed in Belgium for 3 years",                       # stabed (stabbed)
+    "I am staying at my cousin's place",                     # stabing
+    "me molesta el ruido en el centro",                      # molested
+    "я отправил документы адвокату",                         # отравил (poisoned)
+    "общего собрания в центре не будет?",                     # обжег (burnt)
+    "oğlum Belçika'da doğdu, oturum alabilir mi?",           # bogdu (choked him)
+    "el desayuno en el centro es a las 8?",                  # desmay* (fainted)
+    "tengo las manos frías",                                 # manose* (groped)
+    "bu soruyu sormak istiyorum",                            # skoruyu (an ambulance, ru)
+    "görelim bakalım ne olacak",                             # ugorel* (CO poisoning, ru)
+    "ik heb kleding nodig voor mijn kind",                   # bleding (bleeding)
+    "devo notare una cosa sul mio permesso",                 # notarz (emergency doctor)
+    "toplantıya katıldım dün",                               # satildi (sold)
+    "kafama takıldı bir soru",                               # kanama (bleeding)
+    "es desagradable esperar tanto",                         # desangra
+    "il cartello dice chiuso",                               # curtello (a knife)
+    "hij kämpft voor zijn papieren",                         # krampft (a seizure)
+    "telefonum bozuldu, nasıl arayabilirim?",                # boguldu (drowned)
+    "kalorifer yanmıyor odada",                              # uyanmi* (does not wake up)
+    "mein Baby schläft viel, ist das normal?",               # schlaff (limp)
+    "me van a sacar sangre el martes para el análisis",      # sangra ... parar
+    "wie viele Tabletten darf ich mitnehmen?",               # 'viele Tabletten', 'nehmen'
+])
+def test_a_common_word_is_not_a_typo_of_a_danger_word(text: str) -> None:
+    found = screen_lists(text)
+    assert not found.danger, found.matched
+
+
+@pytest.mark.parametrize("text", ["he was stabed in the street", "ma fille ne respirre plus",
+                                  "my son is bleding a lot", "cocugum boguluyor", "bebek uyanmiyor",
+                                  "mi hijo sangra mucho de la cabeza", "mein Baby ist ganz schlaff",
+                                  "ich habe zu viele Tabletten genommen", "des mecs ont attaque mon cousin"])
+def test_misspellings_and_danger_words_are_still_caught(text: str) -> None:
+    assert screen_lists(text).level is Level.life, screen_lists(text).matched
+
+
+def test_the_common_words_are_there() -> None:
+    # wordfreq is a dependency of the gateway: without it every typo would be forgiven again.
+    from app.safety.screen import known_words
+
+    words = known_words()
+    assert {"stayed", "desayuno", "отправил", "kleding"} <= words
+    assert not {"stabed", "bleding", "respirre"} & words
+
+
 @pytest.mark.parametrize("text", ["he fainted and does not wake up", "he is strangling her",
                                   "me quiero sucidar", "mi butto dal tetto stanotte",
                                   "ze is flauwgevallen bel een ambilance", "он опять нанёс мне побои"])

@@ -17,7 +17,10 @@ Matching is built for the way people type on a phone in distress:
   beginning, for attached Arabic particles), list alternatives with ``|``
   ("veux|veut|voulais");
 - a pattern word of five letters or more also matches one typo away (one letter
-  added, dropped, changed, or two swapped): "respirre", "suicde".
+  added, dropped, changed, or two swapped): "respirre", "suicde"; but where the pattern
+  is that one word alone, a message word that is itself a common, rightly spelt word of
+  one of the nine languages is no typo of it ("stayed" is not "stabed", "отправил" is
+  not "отравил", "desayuno" is not "desmay*").
 
 Behind the lists, a statistical model (``model.py``) reads every message the lists find
 no life at stake in; when it is sure enough, the screen reports a *possible* danger of the
@@ -30,6 +33,7 @@ measured by ``bench/safety.py`` on a dev set and on a sealed set nobody tunes ag
 
 from __future__ import annotations
 
+import logging
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -43,6 +47,10 @@ LEXICON_DIR = Path(__file__).parent / "lexicon"
 LANGUAGES = ("fr", "nl", "en", "es", "de", "ru", "tr", "it", "ar")
 MAX_GAP = 2
 FUZZY_MIN_LEN = 5
+# The most frequent words of each language (wordfreq, a package with its data: nothing is
+# downloaded) are taken as rightly spelt: a one-word pattern forgives them no typo.
+KNOWN_WORDS_PER_LANGUAGE = 30_000
+log = logging.getLogger("app.safety.screen")
 
 
 class Category(StrEnum):
@@ -117,8 +125,13 @@ class _Word:
     """One word of a pattern: alternatives, each exact, prefix, suffix or infix."""
 
     options: tuple[tuple[str, bool, bool], ...]  # (stem, any beginning, any ending)
+    # The whole pattern: a single word, with no context to confirm a typo. A common word
+    # of the nine languages is then not taken for a typo of it ("stayed" for "stabed").
+    alone: bool = False
 
-    def matches(self, word: str) -> bool:
+    def matches(self, word: str, known: bool = False) -> bool:
+        """``known``: the word is a common, rightly spelt word (see ``known_words``)."""
+        fuzzy = not (known and self.alone)
         for stem, any_start, any_end in self.options:
             if any_start and any_end:
                 if stem in word:
@@ -127,13 +140,13 @@ class _Word:
                 if word.startswith(stem):
                     return True
                 # A typo in the stem: the word's start, one letter shorter, as long or longer.
-                if len(stem) >= FUZZY_MIN_LEN and any(
+                if fuzzy and len(stem) >= FUZZY_MIN_LEN and any(
                         _close(word[:len(stem) + d], stem) for d in (-1, 0, 1)):
                     return True
             elif any_start:
                 if word.endswith(stem):
                     return True
-            elif word == stem or (len(stem) >= FUZZY_MIN_LEN and _close(word, stem)):
+            elif word == stem or (fuzzy and len(stem) >= FUZZY_MIN_LEN and _close(word, stem)):
                 return True
         return False
 
@@ -166,7 +179,7 @@ class Pattern:
 _WORDS: dict[tuple, _Word] = {}
 
 
-def _compile_word(raw: str) -> _Word:
+def _compile_word(raw: str, alone: bool = False) -> _Word:
     options = []
     for alt in raw.split("|"):
         any_start, any_end = alt.startswith("*"), alt.endswith("*")
@@ -176,16 +189,14 @@ def _compile_word(raw: str) -> _Word:
     if not options:
         raise ValueError(f"empty word in pattern: {raw!r}")
     # One object per distinct word: the index matches each distinct word once per token.
-    return _WORDS.setdefault(tuple(options), _Word(tuple(options)))
+    return _WORDS.setdefault((tuple(options), alone), _Word(tuple(options), alone))
 
 
 def compile_pattern(source: str, language: str, category: Category) -> Pattern:
     # Words are split on spaces; the folding of each word happens in _compile_word so
     # that "j'veux" in a list means the two words "j" "veux", as in a message.
-    words: list[_Word] = []
-    for raw in source.split():
-        parts = [p for p in re.split(r"[^\w*|]+", fold(raw)) if p.strip("*|")]
-        words.extend(_compile_word(p) for p in parts)
+    parts = [p for raw in source.split() for p in re.split(r"[^\w*|]+", fold(raw)) if p.strip("*|")]
+    words = [_compile_word(p, alone=len(parts) == 1) for p in parts]
     if not words:
         raise ValueError(f"empty pattern in {language}/{category}")
     return Pattern(source, language, category, tuple(words))
@@ -249,6 +260,7 @@ class _Index:
             if n > len(tok):
                 break
             candidates |= self.suffix.get(tok[-n:], set())
+        known = tok in known_words()
         if len(tok) >= FUZZY_MIN_LEN - 1:
             variants = _deletions(tok)
             for variant in variants:
@@ -262,9 +274,25 @@ class _Index:
                 hit = self.fuzzy_prefix.get(variant)
                 if hit:
                     candidates |= hit
-        found = {wid for wid in candidates if self.by_id[wid].matches(tok)}
+        found = {wid for wid in candidates if self.by_id[wid].matches(tok, known)}
         found.update(id(w) for w in self.infix if w.matches(tok))
         return found
+
+
+@lru_cache
+def known_words(per_language: int = KNOWN_WORDS_PER_LANGUAGE) -> frozenset[str]:
+    """The folded common words of the nine languages, long enough for a typo to count.
+    Empty (every typo forgiven, as before) if wordfreq is missing: the screen must work."""
+    try:
+        from wordfreq import top_n_list
+    except ImportError:
+        log.warning("wordfreq is not installed: typo tolerance applies to every word")
+        return frozenset()
+    out: set[str] = set()
+    for lang in LANGUAGES:
+        for word in top_n_list(lang, per_language):
+            out.update(tok for tok in tokens(word) if len(tok) >= FUZZY_MIN_LEN - 1)
+    return frozenset(out)
 
 
 @lru_cache

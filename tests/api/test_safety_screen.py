@@ -179,6 +179,8 @@ def test_one_typo_does_not_turn_common_words_into_danger(text: str) -> None:
     "mein Baby schläft viel, ist das normal?",               # schlaff (limp)
     "me van a sacar sangre el martes para el análisis",      # sangra ... parar
     "wie viele Tabletten darf ich mitnehmen?",               # 'viele Tabletten', 'nehmen'
+    "quiero que mi hijo coma bien en el centro",             # coma (fr, nl), a Spanish verb
+    "dat is flauw van de gemeente",                          # flauw (faint), also 'lame'
 ])
 def test_a_common_word_is_not_a_typo_of_a_danger_word(text: str) -> None:
     found = screen_lists(text)
@@ -188,7 +190,8 @@ def test_a_common_word_is_not_a_typo_of_a_danger_word(text: str) -> None:
 @pytest.mark.parametrize("text", ["he was stabed in the street", "ma fille ne respirre plus",
                                   "my son is bleding a lot", "cocugum boguluyor", "bebek uyanmiyor",
                                   "mi hijo sangra mucho de la cabeza", "mein Baby ist ganz schlaff",
-                                  "ich habe zu viele Tabletten genommen", "des mecs ont attaque mon cousin"])
+                                  "ich habe zu viele Tabletten genommen", "des mecs ont attaque mon cousin",
+                                  "il est dans le coma", "mijn vriendin valt flauw"])
 def test_misspellings_and_danger_words_are_still_caught(text: str) -> None:
     assert screen_lists(text).level is Level.life, screen_lists(text).matched
 

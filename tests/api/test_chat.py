@@ -201,3 +201,30 @@ def test_a_message_sent_again_after_a_lost_answer_is_stored_once(client, session
     r = client.post("/api/chat", json={"sender": "other", "text": "English please",
                                        "client_message_id": "c2f4e9a0-0001"})
     assert r.status_code == 200, r.text
+
+
+def test_a_failure_after_the_message_is_stored_answers_saved_not_a_500(client, monkeypatch) -> None:
+    # Found by the fault-recovery test on a loaded machine: the database went away after the
+    # message was stored, the route answered "saved", then the request's session failed at
+    # its final commit and the client got a bare 500.
+    import sqlalchemy as sa
+
+    import app.conversations.router as router
+    from app.conversations.models import Channel, Direction
+    from app.conversations.repository import add_message, get_or_create
+
+    def stored_then_database_gone(db, key, channel, text, on_stored, **_):
+        conv = get_or_create(db, key, Channel.web)
+        db.commit()
+        on_stored(conv.id)
+
+        def gone(*_args) -> None:
+            raise sa.exc.OperationalError("COMMIT", {}, Exception("server closed the connection"))
+
+        sa.event.listen(db, "after_flush", gone)
+        add_message(db, conv, Direction.outbound, "an answer", channel=Channel.web, status=MessageStatus.queued)
+
+    monkeypatch.setattr(router, "handle_incoming", stored_then_database_gone)
+    r = client.post("/api/chat", json={"sender": "u-gone", "text": "hello, are you open today?"})
+    assert r.status_code == 503, r.text
+    assert "saved" in r.json()["detail"] and r.json()["token"]

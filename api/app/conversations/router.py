@@ -93,6 +93,13 @@ def chat(body: ChatRequest, request: Request, session: Session = Depends(get_ses
         # be answered; the client must not send it again, and needs the token to go on
         # (a first message whose answer was lost would otherwise lock its sender out).
         log.exception("answering a stored message failed")
+        # The failed transaction must end here: left open, the request's session would fail
+        # again when it commits at the end of the request, and the client get a bare 500
+        # (seen with the database stopped mid-turn) instead of "saved".
+        try:
+            session.rollback()
+        except Exception:  # the database is still away: closing the session is enough
+            log.warning("rollback after a failed answer failed too")
         return JSONResponse(status_code=503, headers={"Retry-After": "5"}, content={
             "detail": "The assistant is temporarily unavailable. Your message has been saved.",
             "messages": [], "language": None, "token": tokens.issue(_secret(), stored[0])})

@@ -215,11 +215,13 @@ def fresh_round(parts: tuple[str, ...], show: bool = False) -> None:
 
     print(f"\nnew round {'+'.join(parts)}: life-threatening messages, phrase lists as they stand, and "
           f"lists + a model trained on the {len(texts)} other messages")
-    print(f"{'lang':<5}{'n':>5}{'lists':>16}{'model alone':>16}{'lists + model':>18}")
+    print(f"{'lang':<5}{'n':>5}{'lists':>16}{'model alone':>16}{'lists + model':>18}{'urgent (lists)':>22}")
     totals = [0, 0, 0, 0]
+    urgent_totals = [0, 0]
     look_alikes = [0, 0, 0]
     for lang in LANGUAGES:
         hits = [0, 0, 0, 0]
+        urgent = [0, 0]
         for path in sorted(held):
             data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
             if data.get("language") != lang:
@@ -232,7 +234,13 @@ def fresh_round(parts: tuple[str, ...], show: bool = False) -> None:
                     look_alikes[2] += both and not lists
                     if show and both:
                         print(f"   ALARM {lang} ({'lists' if lists else 'model'}): {message['text']}")
-                elif Category(message["category"]) in LIFE:
+                elif Category(message["category"]) not in LIFE:
+                    caught = screen_lists(str(message["text"])).danger
+                    urgent[0] += caught
+                    urgent[1] += 1
+                    if show and not caught:
+                        print(f"   MISS {lang} {message['category']}: {message['text']}")
+                else:
                     if show and not both:
                         print(f"   MISS {lang} {message['category']}: {message['text']}")
                     hits[0] += lists
@@ -240,13 +248,15 @@ def fresh_round(parts: tuple[str, ...], show: bool = False) -> None:
                     hits[2] += both
                     hits[3] += 1
 
-        def row(name: str, h: list[int]) -> None:
-            if h[3]:
-                print(f"{name:<5}{h[3]:>5}" + "".join(f"{100 * x / h[3]:>{w}.1f}%" for x, w in zip(h, (15, 15, 17))))
+        def row(name: str, h: list[int], u: list[int]) -> None:
+            if h[3] or u[1]:
+                life = "".join(f"{100 * x / h[3]:>{w}.1f}%" if h[3] else f"{'-':>{w + 1}}" for x, w in zip(h, (15, 15, 17)))
+                print(f"{name:<5}{h[3]:>5}{life}{f'{100 * u[0] / u[1]:.1f}% ({u[0]}/{u[1]})' if u[1] else '-':>22}")
 
-        row(lang, hits)
+        row(lang, hits, urgent)
         totals = [t + h for t, h in zip(totals, hits)]
-    row("all", totals)
+        urgent_totals = [t + u for t, u in zip(urgent_totals, urgent)]
+    row("all", totals, urgent_totals)
     if look_alikes[1]:
         print(f"look-alikes of the round given a 112 reply: {look_alikes[0]}/{look_alikes[1]} "
               f"({look_alikes[2]} by the model alone)")

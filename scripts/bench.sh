@@ -4,6 +4,7 @@ cd "$(dirname "$0")/.."
 export PYTHONPATH="$PWD:$PWD/api" RASA_TELEMETRY_ENABLED=false
 echo "== NLU intent accuracy (held-out) =="; .venv-bot/bin/python bench/nlu.py
 echo "== Danger screen: recall (dev and sealed sets), false alarms =="; .venv-api/bin/python bench/safety.py
+echo "== Danger lists: common words that set off the screen alone =="; .venv-api/bin/python bench/typo_audit.py --top 3000
 echo "== Language detection (held-out) =="; .venv-api/bin/python bench/langdetect.py
 echo "== Time expressions: hand-written parser vs dateparser (held-out) =="; .venv-api/bin/python bench/dates.py
 echo "== /api/chat latency =="; .venv-api/bin/python bench/latency.py

@@ -208,11 +208,17 @@ def fresh_round(parts: tuple[str, ...], show: bool = False) -> None:
         texts, labels, _ = danger_model.training_set(Path(tmp))
     fitted = danger_model.DangerModel(danger_model.build().fit(texts, labels))
 
-    def verdict(text: str) -> tuple[bool, bool, bool]:
-        lists = screen_lists(text).level is Level.life
-        model = len(tokens(text)) >= MODEL_MIN_WORDS and fitted.guess(text) is not None
-        return lists, model, lists or model
+    def row(name: str, h: list[int], u: list[int]) -> None:
+        if h[3] or u[1]:
+            life = "".join(f"{100 * x / h[3]:>{w}.1f}%" if h[3] else f"{'-':>{w + 1}}"
+                           for x, w in zip(h[:3], (15, 15, 17), strict=True))
+            print(f"{name:<5}{h[3]:>5}{life}{f'{100 * u[0] / u[1]:.1f}% ({u[0]}/{u[1]})' if u[1] else '-':>22}")
 
+    messages = defaultdict(list)  # language -> (text, category, look-alike?)
+    for path in sorted(held):
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        messages[data.get("language")] += [(str(m["text"]), m["category"], path.stem.startswith("ordinary-"))
+                                           for m in data.get("messages") or []]
     print(f"\nnew round {'+'.join(parts)}: life-threatening messages, phrase lists as they stand, and "
           f"lists + a model trained on the {len(texts)} other messages")
     print(f"{'lang':<5}{'n':>5}{'lists':>16}{'model alone':>16}{'lists + model':>18}{'urgent (lists)':>22}")
@@ -220,42 +226,32 @@ def fresh_round(parts: tuple[str, ...], show: bool = False) -> None:
     urgent_totals = [0, 0]
     look_alikes = [0, 0, 0]
     for lang in LANGUAGES:
-        hits = [0, 0, 0, 0]
-        urgent = [0, 0]
-        for path in sorted(held):
-            data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-            if data.get("language") != lang:
+        hits = [0, 0, 0, 0]  # lists, model alone, lists + model, n (life-threatening)
+        urgent = [0, 0]      # caught by the lists, n
+        for text, category, look_alike in messages[lang]:
+            found = screen_lists(text)
+            if not look_alike and Category(category) not in LIFE:
+                urgent[0] += found.danger
+                urgent[1] += 1
+                if show and not found.danger:
+                    print(f"   MISS {lang} {category}: {text}")
                 continue
-            for message in data.get("messages") or []:
-                lists, model, both = verdict(str(message["text"]))
-                if path.stem.startswith("ordinary-"):
-                    look_alikes[0] += both
-                    look_alikes[1] += 1
-                    look_alikes[2] += both and not lists
-                    if show and both:
-                        print(f"   ALARM {lang} ({'lists' if lists else 'model'}): {message['text']}")
-                elif Category(message["category"]) not in LIFE:
-                    caught = screen_lists(str(message["text"])).danger
-                    urgent[0] += caught
-                    urgent[1] += 1
-                    if show and not caught:
-                        print(f"   MISS {lang} {message['category']}: {message['text']}")
-                else:
-                    if show and not both:
-                        print(f"   MISS {lang} {message['category']}: {message['text']}")
-                    hits[0] += lists
-                    hits[1] += model
-                    hits[2] += both
-                    hits[3] += 1
-
-        def row(name: str, h: list[int], u: list[int]) -> None:
-            if h[3] or u[1]:
-                life = "".join(f"{100 * x / h[3]:>{w}.1f}%" if h[3] else f"{'-':>{w + 1}}" for x, w in zip(h, (15, 15, 17)))
-                print(f"{name:<5}{h[3]:>5}{life}{f'{100 * u[0] / u[1]:.1f}% ({u[0]}/{u[1]})' if u[1] else '-':>22}")
-
+            lists = found.level is Level.life
+            model = len(tokens(text)) >= MODEL_MIN_WORDS and fitted.guess(text) is not None
+            both = lists or model
+            if look_alike:
+                look_alikes[0] += both
+                look_alikes[1] += 1
+                look_alikes[2] += both and not lists
+                if show and both:
+                    print(f"   ALARM {lang} ({'lists' if lists else 'model'}): {text}")
+                continue
+            if show and not both:
+                print(f"   MISS {lang} {category}: {text}")
+            hits = [hits[0] + lists, hits[1] + model, hits[2] + both, hits[3] + 1]
         row(lang, hits, urgent)
-        totals = [t + h for t, h in zip(totals, hits)]
-        urgent_totals = [t + u for t, u in zip(urgent_totals, urgent)]
+        totals = [t + h for t, h in zip(totals, hits, strict=True)]
+        urgent_totals = [t + u for t, u in zip(urgent_totals, urgent, strict=True)]
     row("all", totals, urgent_totals)
     if look_alikes[1]:
         print(f"look-alikes of the round given a 112 reply: {look_alikes[0]}/{look_alikes[1]} "
